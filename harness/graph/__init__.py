@@ -1,0 +1,1 @@
+"""Micro-graphs: units, stems, heads, the graph built from a genome."""

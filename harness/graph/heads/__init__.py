@@ -1,0 +1,1 @@
+"""Heads: turn [B, T, D] features into task outputs."""

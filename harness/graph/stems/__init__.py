@@ -1,0 +1,1 @@
+"""Stems: turn a modality's encoded input into [B, T, D] vectors."""

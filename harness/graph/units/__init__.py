@@ -1,0 +1,1 @@
+"""Learning units, one per file, registered by name through entry points."""

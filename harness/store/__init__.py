@@ -1,0 +1,1 @@
+"""The profile store: SQLite database, migrations, atomic checkpoint files."""

@@ -1,0 +1,1 @@
+"""insitu modalities: encoders of text, images and audio into the unified sample type."""

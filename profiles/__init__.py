@@ -1,0 +1,1 @@
+"""Starter profile templates (TOML data, no logic)."""

@@ -1,0 +1,1 @@
+"""insitu teachers: local and API models that synthesise pairs and judge replies."""

@@ -1,0 +1,1 @@
+"""insitu tui: the Textual chat app (screens, widgets, styles)."""
