@@ -22,6 +22,7 @@ GROUPS = {
     "modality": "insitu.modalities",
     "teacher": "insitu.teachers",
     "command": "insitu.commands",
+    "check": "insitu.checks",
 }
 
 
@@ -101,3 +102,6 @@ heads: Registry[Any] = Registry("head", GROUPS["head"])
 modalities: Registry[Any] = Registry("modality", GROUPS["modality"])
 teachers: Registry[Any] = Registry("teacher", GROUPS["teacher"])
 commands: Registry[Any] = Registry("command", GROUPS["command"])
+checks: Registry[Any] = Registry("check", GROUPS["check"])
+
+ALL = [units, stems, heads, modalities, teachers, commands, checks]

@@ -1,0 +1,32 @@
+"""Helper process for the concurrency test: writes for a while, reports errors on stderr."""
+
+from __future__ import annotations
+
+import sys
+import time
+
+from harness.profile import Profile
+from harness.store import records
+
+
+def main() -> None:
+    """Write messages, ratings and events until the deadline; print how many were written."""
+    name, who, seconds = sys.argv[1], sys.argv[2], float(sys.argv[3])
+    prof = Profile.open(name, create_default=False)
+    cid = records.add_conversation(prof.store, who)
+    n = 0
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        mid = records.add_message(prof.store, cid, "user", f"{who} {n}")
+        records.add_rating(prof.store, mid, 1)
+        records.add_event(prof.store, "tick", {"who": who, "n": n})
+        with prof.store.write() as db:  # a longer transaction, as training results are
+            for i in range(20):
+                db["events"].insert({"id": f"{who}-{n}-{i}", "kind": "batch", "created_at": 0.0})
+        prof.store.query("SELECT count(*) FROM messages")
+        n += 1
+    print(n)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,47 @@
+"""Starter templates load, and bad templates give errors that name the bad key."""
+
+from __future__ import annotations
+
+import pytest
+
+from harness.errors import ConfigError
+from harness.templates import load_template, parse_template, template_names
+
+REQUIRED = {"chat", "digits", "mnist", "spoken-digits", "shakespeare", "tictactoe"}
+
+
+def test_required_templates_exist_and_validate() -> None:
+    """Every template the issues need is shipped and valid."""
+    assert REQUIRED <= set(template_names())
+    for name in template_names():
+        _, cfg = load_template(name)
+        assert cfg.tasks, name
+
+
+@pytest.mark.parametrize(
+    ("toml", "needle"),
+    [
+        ('[[tasks]]\nname="t"\n[model]\nwidht=3', "unknown key 'model.widht'"),
+        ('[[tasks]]\nname="t"\nkind="poem"', "'tasks[0].kind' must be one of"),
+        ('[[tasks]]\nname="t"\n[model]\nwidth="big"', "'model.width' must be int"),
+        ('[[tasks]]\nname="t"\n[model]\nwidth=-1', "'model.width' must be greater than 0"),
+        ('[[tasks]]\nkind="text"', "missing key 'tasks[0].name'"),
+        ('description="x"', "no [[tasks]]"),
+        ('[[tasks]]\nname="t"\n[[tasks]]\nname="t"', "task names repeat"),
+        ('[[tasks]]\nname="g"\nkind="game"', "'tasks[0].game' is missing"),
+        ('[[tasks]]\nname="t"\n[evolution]\nenabled=1', "'evolution.enabled' must be bool"),
+        ("[[tasks]\nname=", "not valid TOML"),
+    ],
+)
+def test_bad_template_names_the_key(toml: str, needle: str) -> None:
+    """Each kind of mistake is reported with the key that is wrong."""
+    with pytest.raises(ConfigError) as err:
+        parse_template(toml, "template 'x'")
+    assert needle in str(err.value)
+
+
+def test_typo_suggests_the_right_key() -> None:
+    """An unknown key close to a real one gets a 'did you mean' hint."""
+    with pytest.raises(ConfigError) as err:
+        parse_template('[[tasks]]\nname="t"\n[evolution]\npopulaton=3', "t")
+    assert "did you mean 'population'" in str(err.value)
