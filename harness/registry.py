@@ -23,6 +23,7 @@ GROUPS = {
     "teacher": "insitu.teachers",
     "command": "insitu.commands",
     "check": "insitu.checks",
+    "importer": "insitu.importers",
 }
 
 
@@ -103,5 +104,6 @@ modalities: Registry[Any] = Registry("modality", GROUPS["modality"])
 teachers: Registry[Any] = Registry("teacher", GROUPS["teacher"])
 commands: Registry[Any] = Registry("command", GROUPS["command"])
 checks: Registry[Any] = Registry("check", GROUPS["check"])
+importers: Registry[Any] = Registry("importer", GROUPS["importer"])
 
-ALL = [units, stems, heads, modalities, teachers, commands, checks]
+ALL = [units, stems, heads, modalities, teachers, commands, checks, importers]
