@@ -36,6 +36,7 @@ class Registry(Generic[T]):
         self._items: dict[str, T] = {}
         self._loaded = False
         self._errors: dict[str, str] = {}
+        self._declared: frozenset[str] | None = None
 
     def _load(self) -> None:
         """Load every entry point of the group once; remember the ones that fail to import."""
@@ -90,6 +91,16 @@ class Registry(Generic[T]):
         self._load()
         for name in sorted(self._items):
             yield name, self._items[name]
+
+    def declared_names(self) -> set[str]:
+        """Return entry-point names plus run-time registrations, importing no plugin."""
+        if self._declared is None:
+            self._declared = frozenset(ep.name for ep in entry_points(group=self.group))
+        return set(self._declared) | set(self._items)
+
+    def loaded(self) -> dict[str, T]:
+        """Return the plugins already imported or registered, without loading the others."""
+        return dict(self._items)
 
     def errors(self) -> dict[str, str]:
         """Return the plugins that failed to load, with the reason."""

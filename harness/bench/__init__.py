@@ -1,0 +1,1 @@
+"""Benchmarks of the micro-graphs (`insitu bench ...`)."""

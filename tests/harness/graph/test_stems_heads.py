@@ -1,0 +1,170 @@
+"""Shared checks for every registered stem and head, plus each built-in one's specifics."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import torch
+
+from harness import registry
+from harness.errors import DataError, GenomeError
+from harness.graph.tether import add_adapters, tethered_linears
+
+D = 8
+B = 3
+
+
+def build(kind: str, name: str, seed: int = 0, **args: Any) -> Any:
+    """Build a stem or head with its default args (overridden by `args`) under a seed."""
+    cls = getattr(registry, kind).get(name)
+    torch.manual_seed(seed)
+    return cls(D, **{**cls.default_args(D), **args})
+
+
+def example(stem: Any) -> torch.Tensor:
+    """Return a seeded example input for a stem."""
+    return stem.example(B, torch.Generator().manual_seed(11))
+
+
+def features(t: int = 5) -> torch.Tensor:
+    """Return seeded features [B, t, D]."""
+    return torch.randn(B, t, D, generator=torch.Generator().manual_seed(12))
+
+
+# ----------------------------------------------------------------------------- stems
+@pytest.mark.parametrize("name", registry.stems.names())
+def test_stem_shape_determinism_and_gradients(name: str) -> None:
+    """A stem gives finite [B, N, D] vectors, is seed-deterministic and trains every weight."""
+    stem = build("stems", name)
+    y = stem(example(stem))
+    assert y.dim() == 3 and y.shape[0] == B and y.shape[2] == D
+    assert torch.isfinite(y).all()
+    assert torch.equal(build("stems", name)(example(stem)), y)
+    (y * torch.randn_like(y)).sum().backward()
+    for pname, p in stem.named_parameters():
+        assert p.grad is not None and p.grad.abs().sum() > 0, pname
+
+
+@pytest.mark.parametrize("name", registry.stems.names())
+def test_stem_adapters_are_zero_impact(name: str) -> None:
+    """Adapters on a stem's TLinears leave its output unchanged."""
+    stem = build("stems", name)
+    x = example(stem)
+    with torch.no_grad():
+        ref = stem(x)
+        add_adapters(stem, 2, torch.Generator().manual_seed(1))
+        assert (stem(x) - ref).abs().max() < 1e-6
+
+
+def test_text_stem_step_matches_forward() -> None:
+    """Embedding token by token equals embedding the sequence; bad ids raise DataError."""
+    stem = build("stems", "text")
+    tokens = example(stem)
+    with torch.no_grad():
+        y = stem(tokens)
+        for t in range(tokens.shape[1]):
+            assert torch.equal(stem.step(tokens[:, t]), y[:, t])
+    assert stem.vocab_size == 264
+    with pytest.raises(DataError, match="token ids"):
+        stem(torch.tensor([[0, 264]]))
+
+
+def test_image_stem_channels_and_sizes() -> None:
+    """The image stem reads any picture size and adapts grayscale to colour and back."""
+    stem = build("stems", "image")
+    assert stem(torch.rand(2, 3, 28, 20)).shape == (2, stem.tokens, D)
+    assert stem(torch.rand(2, 1, 9, 9)).shape == (2, stem.tokens, D)
+    gray = build("stems", "image", channels=1, grid=3)
+    assert gray(torch.rand(2, 3, 16, 16)).shape == (2, 9, D)
+    with pytest.raises(DataError, match="channels"):
+        stem(torch.rand(2, 2, 8, 8))
+    with pytest.raises(DataError, match="B, C, H, W"):
+        stem(torch.rand(8, 8))
+
+
+def test_audio_stem_strides_frames() -> None:
+    """The audio stem gives ceil(F / stride) vectors and rejects the wrong mel count."""
+    stem = build("stems", "audio", mels=6, stride=4)
+    assert stem(torch.randn(2, 9, 6)).shape == (2, 3, D)
+    assert stem(torch.randn(2, 8, 6)).shape == (2, 2, D)
+    with pytest.raises(DataError, match="mels"):
+        stem(torch.randn(2, 8, 5))
+
+
+# ----------------------------------------------------------------------------- heads
+@pytest.mark.parametrize("name", registry.heads.names())
+def test_head_shape_determinism_and_gradients(name: str) -> None:
+    """A head maps [B, T, D] to finite outputs with batch first, deterministically, trainably."""
+    head = build("heads", name)
+    x = features().requires_grad_()
+    y = head(x)
+    assert y.shape[0] == B and torch.isfinite(y).all()
+    assert torch.equal(build("heads", name)(x), y)
+    (y * torch.randn_like(y)).sum().backward()
+    assert x.grad is not None and x.grad.abs().sum() > 0
+    for pname, p in head.named_parameters():
+        assert p.grad is not None and p.grad.abs().sum() > 0, pname
+
+
+@pytest.mark.parametrize("name", registry.heads.names())
+def test_head_adapters_are_zero_impact(name: str) -> None:
+    """Adapters on a head's TLinears leave its output unchanged."""
+    head = build("heads", name)
+    x = features()
+    with torch.no_grad():
+        ref = head(x)
+        assert add_adapters(head, 2, torch.Generator().manual_seed(1)) == len(
+            list(tethered_linears(head))
+        )
+        assert (head(x) - ref).abs().max() < 1e-6
+
+
+def test_lm_head_per_position_and_step() -> None:
+    """The lm head gives [B, T, V] logits and the same logits one step at a time."""
+    head = build("heads", "lm")
+    x = features()
+    with torch.no_grad():
+        y = head(x)
+        assert y.shape == (B, 5, 264)
+        assert (head.step(x[:, 2]) - y[:, 2]).abs().max() < 1e-5
+
+
+def test_classify_head_pools_with_a_mask() -> None:
+    """Mean and last pooling read only the real positions when a mask is given."""
+    x = features(6)
+    mask = torch.ones(B, 6, dtype=torch.bool)
+    mask[0, 4:] = False
+    mean = build("heads", "classify", classes=4, pool="mean")
+    last = build("heads", "classify", classes=4, pool="last")
+    with torch.no_grad():
+        assert mean(x, mask).shape == (B, 4)
+        assert torch.allclose(mean(x, mask)[0], mean(x[:1, :4])[0], atol=1e-6)
+        assert torch.allclose(last(x, mask)[0], last(x[:1, :4])[0], atol=1e-6)
+        assert torch.allclose(last(x, mask)[1:], last(x)[1:], atol=1e-6)
+        assert torch.allclose(last(x[:, -1]), last(x), atol=1e-6)
+    labelled = build("heads", "classify", classes=2, labels=["cat", "dog"])
+    assert labelled.args()["labels"] == ["cat", "dog"]
+    with pytest.raises(GenomeError, match="labels"):
+        build("heads", "classify", classes=3, labels=["a"])
+    with pytest.raises(GenomeError, match="pool"):
+        build("heads", "classify", pool="max")
+
+
+def test_policy_head_masks_illegal_moves() -> None:
+    """Illegal actions get -inf logits; legal ones stay finite."""
+    head = build("heads", "policy", actions=9)
+    legal = torch.zeros(B, 9, dtype=torch.bool)
+    legal[:, :3] = True
+    with torch.no_grad():
+        y = head(features(), legal=legal)
+    assert y.shape == (B, 9)
+    assert torch.isinf(y[:, 3:]).all() and torch.isfinite(y[:, :3]).all()
+
+
+def test_value_head_is_bounded() -> None:
+    """The value head gives one number per sequence in [-1, 1]."""
+    head = build("heads", "value")
+    with torch.no_grad():
+        y = head(features() * 100)
+    assert y.shape == (B,) and (y.abs() <= 1).all()
