@@ -24,6 +24,7 @@ GROUPS = {
     "command": "insitu.commands",
     "check": "insitu.checks",
     "importer": "insitu.importers",
+    "plotter": "insitu.plotters",
 }
 
 
@@ -116,5 +117,6 @@ teachers: Registry[Any] = Registry("teacher", GROUPS["teacher"])
 commands: Registry[Any] = Registry("command", GROUPS["command"])
 checks: Registry[Any] = Registry("check", GROUPS["check"])
 importers: Registry[Any] = Registry("importer", GROUPS["importer"])
+plotters: Registry[Any] = Registry("plotter", GROUPS["plotter"])
 
-ALL = [units, stems, heads, modalities, teachers, commands, checks, importers]
+ALL = [units, stems, heads, modalities, teachers, commands, checks, importers, plotters]
