@@ -17,10 +17,10 @@ fi
 # 2. PortAudio (microphone) and espeak-ng (speech for tests) when apt can install them.
 SUDO=""; [ "$(id -u)" != 0 ] && command -v sudo >/dev/null && sudo -n true 2>/dev/null && SUDO="sudo -n"
 if command -v apt-get >/dev/null && { [ "$(id -u)" = 0 ] || [ -n "$SUDO" ]; }; then
-  if ! dpkg -s libportaudio2 espeak-ng >/dev/null 2>&1; then
-    say "installing libportaudio2 and espeak-ng with apt"
+  if ! dpkg -s libportaudio2 espeak-ng tmux >/dev/null 2>&1; then
+    say "installing libportaudio2, espeak-ng and tmux with apt"
     { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq \
-        libportaudio2 espeak-ng >/dev/null; } \
+        libportaudio2 espeak-ng tmux >/dev/null; } \
       || say "apt could not install libportaudio2/espeak-ng: audio recording stays unavailable"
   fi
 else
