@@ -94,7 +94,7 @@ class OnlineConfig:
 
     enabled: bool = True
     steps: int = _check(_positive, default=4)
-    lr: float = _check(_positive, default=1e-3)
+    lr: float = _check(_positive, default=1e-2)
     adapter_rank: int = _check(_positive, default=4)
     replay: int = _check(_non_negative, default=16)
     half_life_hours: float = _check(_positive, default=24.0)

@@ -51,3 +51,15 @@ class PluginError(InsituError):
 
 class DataError(InsituError):
     """Input data (a file, a sample, a part) cannot be used."""
+
+
+class TeacherError(InsituError):
+    """A teacher model cannot be reached, refuses the request or answers unusably."""
+
+
+class ServeError(InsituError):
+    """The OpenAI-compatible server cannot start or serve (no champion, unsafe bind)."""
+
+
+class EvolutionError(InsituError):
+    """An evolution run cannot go on (every candidate failed, nothing to breed from)."""

@@ -12,6 +12,7 @@ from harness.errors import DataError
 from harness.profile import Profile
 from harness.registry import importers
 from harness.store.examples import add_examples, hash_split
+from harness.types import Example
 
 BATCH = 500
 
@@ -46,6 +47,39 @@ def _split(rec: Record, task: TaskConfig) -> str:
     return hash_split(rec.key or repr(rec.example.prompt), task.heldout_fraction)
 
 
+def _each_file(
+    paths: list[Path],
+    task: TaskConfig,
+    work: Callable[[Importer, Path, FileReport], None],
+    on_file: Callable[[FileReport], Any] | None = None,
+) -> list[FileReport]:
+    """Run `work` on every file with its importer; return one report per file.
+
+    A file that cannot be used is reported as rejected; the others still go through.
+    """
+    reports: list[FileReport] = []
+    for path, imp in _expand(paths, task):
+        report = FileReport(str(path), imp.name if imp else "?")
+        if not path.exists():
+            report.rejected = "no such file or folder"
+        elif imp is None:
+            report.rejected = (f"no importer for this file in a {task.kind} task "
+                               f"(text tasks take .txt .md .jsonl .yml)")
+        else:
+            try:
+                work(imp, path, report)
+            except DataError as exc:
+                report.rejected = f"{exc.message} ({exc.hint})" if exc.hint else exc.message
+            except OSError as exc:
+                report.rejected = f"cannot read: {exc.strerror or exc}"
+        reports.append(report)
+        if on_file:
+            on_file(report)
+    if not reports:
+        raise DataError("no files to add", "give files or folders, e.g. `insitu data add notes.md`")
+    return reports
+
+
 def add_paths(
     profile: Profile,
     paths: list[Path],
@@ -60,27 +94,29 @@ def add_paths(
     4. A file that cannot be used is reported as rejected; the others still land.
     """
     task = profile.config.task(task_name) if task_name else profile.config.tasks[0]
-    reports: list[FileReport] = []
-    for path, imp in _expand(paths, task):
-        report = FileReport(str(path), imp.name if imp else "?")
-        if not path.exists():
-            report.rejected = "no such file or folder"
-        elif imp is None:
-            report.rejected = (f"no importer for this file in a {task.kind} task "
-                               f"(text tasks take .txt .md .jsonl .yml)")
-        else:
-            try:
-                _ingest(profile, imp, path, task, report)
-            except DataError as exc:
-                report.rejected = f"{exc.message} ({exc.hint})" if exc.hint else exc.message
-            except OSError as exc:
-                report.rejected = f"cannot read: {exc.strerror or exc}"
-        reports.append(report)
-        if on_file:
-            on_file(report)
-    if not reports:
-        raise DataError("no files to add", "give files or folders, e.g. `insitu data add notes.md`")
-    return reports
+
+    def ingest(imp: Importer, path: Path, report: FileReport) -> None:
+        _ingest(profile, imp, path, task, report)
+
+    return _each_file(paths, task, ingest, on_file)
+
+
+def read_paths(paths: list[Path], task: TaskConfig) -> tuple[list[Example], list[FileReport]]:
+    """Read files through the same importers as `add_paths`, storing nothing.
+
+    Returns the examples (in file order, duplicates kept) and one report per file, whose
+    `added` counts the examples read from the file.
+    """
+    examples: list[Example] = []
+
+    def read(imp: Importer, path: Path, report: FileReport) -> None:
+        for rec in imp.read(path, task, report):
+            examples.append(rec.example)
+            report.added += 1
+        if report.added == 0 and not report.problems:
+            raise DataError(f"{path} held no examples", "check that the file is not empty")
+
+    return examples, _each_file(paths, task, read)
 
 
 def _ingest(profile: Profile, imp: Importer, path: Path, task: TaskConfig,

@@ -130,3 +130,60 @@ def m0001_initial(db: Database) -> None:
         not_null={"kind", "created_at"},
     )
     db.table("events").create_index(["kind", "created_at"])
+
+
+@migrations(name="0002_evolution")
+def m0002_evolution(db: Database) -> None:
+    """Add evolution runs (resumable state), planned evaluation slots and individual columns."""
+    db.table("evolution_runs").create(
+        {
+            "id": str,
+            "tasks": str,
+            "seed": int,
+            "settings": str,
+            "state": str,
+            "status": str,
+            "created_at": float,
+            "updated_at": float,
+        },
+        pk="id",
+        not_null={"tasks", "state", "status"},
+    )
+    db.table("evolution_slots").create(
+        {
+            "run_id": str,
+            "generation": int,
+            "slot": int,
+            "birth": int,
+            "plan": str,
+            "state": str,
+            "individual_id": str,
+            "created_at": float,
+        },
+        pk=("run_id", "generation", "slot"),
+        foreign_keys=[("run_id", "evolution_runs", "id")],
+        not_null={"plan", "state"},
+    )
+    individuals = db.table("individuals")
+    individuals.add_column("run_id", str)
+    individuals.add_column("birth", int)
+    individuals.add_column("phase", str)
+    individuals.add_column("operator", str)
+    individuals.create_index(["run_id", "birth"])
+
+
+@migrations(name="0003_chat_search")
+def m0003_chat_search(db: Database) -> None:
+    """Add full-text search over message text (FTS5, kept in sync by triggers) and notices."""
+    db.table("messages").add_column("notice", str)
+    # the index keys rows by message id, not rowid: a VACUUM may renumber a TEXT-keyed table
+    db.execute("CREATE VIRTUAL TABLE messages_fts USING fts5(text, message_id UNINDEXED)")
+    insert = ("INSERT INTO messages_fts (text, message_id) "
+              "VALUES (coalesce(new.text, ''), new.id);")
+    delete = "DELETE FROM messages_fts WHERE message_id = old.id;"
+    db.execute("INSERT INTO messages_fts (text, message_id) "
+               "SELECT coalesce(text, ''), id FROM messages")
+    db.execute(f"CREATE TRIGGER messages_fts_ai AFTER INSERT ON messages BEGIN {insert} END")
+    db.execute(f"CREATE TRIGGER messages_fts_ad AFTER DELETE ON messages BEGIN {delete} END")
+    db.execute("CREATE TRIGGER messages_fts_au AFTER UPDATE OF text ON messages "
+               f"BEGIN {delete} {insert} END")

@@ -43,8 +43,12 @@ def add_individual(
     parents: list[Parent] | None = None,
     status: str = "alive",
     individual_id: str | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> str:
-    """Record an evaluated individual and its lineage in one transaction; return its id."""
+    """Record an evaluated individual and its lineage in one transaction; return its id.
+
+    `extra` fills further columns (run_id, birth, phase, operator from migration 0002).
+    """
     iid = individual_id or new_id()
     now = time.time()
     with store.write() as db:
@@ -60,6 +64,7 @@ def add_individual(
                 "fitness": fitness,
                 "born_at": now,
                 "died_at": None,
+                **(extra or {}),
             }
         )
         for p in parents or []:

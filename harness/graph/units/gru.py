@@ -14,6 +14,8 @@ class GRU(Recurrent):
     name = "gru"
     gates = 3
     states = ("h",)
+    fused = "gru"
+    scan = "gru"
 
     def cell(self, gx: torch.Tensor, gh: torch.Tensor, state: State) -> State:
         """Return the next hidden state, [B, H]."""

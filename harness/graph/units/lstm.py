@@ -14,6 +14,7 @@ class LSTM(Recurrent):
     name = "lstm"
     gates = 4
     states = ("h", "c")
+    fused = "lstm"
 
     def __init__(self, dim: int, hidden: int | None = None,
                  generator: torch.Generator | None = None) -> None:  # fmt: skip

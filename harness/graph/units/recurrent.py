@@ -2,13 +2,18 @@
 
 Each unit projects the input to `G` stacked gate blocks of size `H` (`inp`, [G*H, D]), adds the
 recurrent projection of the previous hidden state (`rec`, [G*H, H]), runs its cell, and projects
-the hidden state back to `D` (`out`, [D, H]). The parallel path loops over time (fine for tiny
-sizes) with the same cell as the step path, so the two agree to float precision.
+the hidden state back to `D` (`out`, [D, H]). The parallel path runs on the tethered effective
+weights, so gradients reach the weights, tethers and adapters: through PyTorch's fused kernels
+(`torch._VF.rnn_tanh`, `gru`, `lstm`, whose gate orders the cells below share), except on the
+CPU for a unit whose `scan` (scan.py: a loop without autograd and a hand-written backward pass)
+measured faster there (rnn, gru). A unit with neither loops over time with its own cell under
+autograd. The step path runs the cell, and the paths agree to float precision.
 """
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+import warnings
+from typing import Any, ClassVar, cast
 
 import torch
 import torch.nn.functional as F
@@ -23,6 +28,7 @@ from harness.graph.units.resize import (
     split_scales,
     widen_mapping,
 )
+from harness.graph.units.scan import gru_scan, rnn_scan
 
 
 class Recurrent(Unit):
@@ -32,6 +38,10 @@ class Recurrent(Unit):
     gates: ClassVar[int] = 1
     #: names of the state tensors carried between steps, each [B, H]
     states: ClassVar[tuple[str, ...]] = ("h",)
+    #: the `torch._VF` kernel computing the same cell over a sequence (None: none)
+    fused: ClassVar[str | None] = None
+    #: the scan.py scan used on the CPU instead of the fused kernel ("rnn", "gru" or None)
+    scan: ClassVar[str | None] = None
 
     def __init__(self, dim: int, hidden: int | None = None,
                  generator: torch.Generator | None = None) -> None:  # fmt: skip
@@ -62,8 +72,43 @@ class Recurrent(Unit):
                 for k in self.states}  # fmt: skip
 
     def forward(self, *xs: torch.Tensor) -> torch.Tensor:  # [B, T, D] -> [B, T, D]
-        """Run the recurrence over the whole sequence."""
+        """Run the recurrence over the whole sequence (scan on CPU, fused kernel on CUDA)."""
         x = xs[0]
+        if self.scan is not None and not x.is_cuda:
+            h = self._scan(x)  # [B, T, H]
+        elif self.fused is not None:
+            h = self._fused(x)  # [B, T, H]
+        else:
+            h = self._loop(x)  # [B, T, H]
+        return self.out(h)  # [B, T, D]
+
+    def _scan(self, x: torch.Tensor) -> torch.Tensor:  # [B, T, D] -> [B, T, H]
+        """Run the cell's scan with its hand-written backward pass."""
+        gx = self.inp(x)  # [B, T, G*H]
+        w, b = self.rec.effective_weight(), self.rec.bias  # [G*H, H], [G*H] | None
+        if self.scan == "gru":
+            return gru_scan(gx, w, b)
+        if b is not None:
+            gx = gx + b  # [B, T, G*H]
+        return rnn_scan(gx, w)
+
+    def _fused(self, x: torch.Tensor) -> torch.Tensor:  # [B, T, D] -> [B, T, H]
+        """Run torch's fused kernel with the tethered (and adapted) effective weights."""
+        w_ih, w_hh = self.inp.effective_weight(), self.rec.effective_weight()  # [G*H, D], [G*H, H]
+        zeros = torch.zeros(w_ih.shape[0], device=x.device, dtype=x.dtype)  # [G*H]
+        b_ih: torch.Tensor = zeros if self.inp.bias is None else self.inp.bias
+        b_hh: torch.Tensor = zeros if self.rec.bias is None else self.rec.bias
+        h0 = torch.zeros(1, x.shape[0], self.hidden, device=x.device, dtype=x.dtype)  # [1, B, H]
+        hx: Any = (h0, h0) if len(self.states) == 2 else h0
+        kernel = getattr(torch._VF, str(self.fused))
+        with warnings.catch_warnings():  # cuDNN asks for one flat weight buffer; ours are views
+            warnings.filterwarnings("ignore", message="RNN module weights are not part")
+            out = kernel(x.contiguous(), hx, [w_ih, w_hh, b_ih, b_hh], True, 1, 0.0,
+                         torch.is_grad_enabled(), False, True)  # fmt: skip
+        return cast(torch.Tensor, out[0])  # [B, T, H]
+
+    def _loop(self, x: torch.Tensor) -> torch.Tensor:  # [B, T, D] -> [B, T, H]
+        """Run the cell over time in Python (for cells without a fused kernel)."""
         gx = self.inp(x)  # [B, T, G*H]
         w_rec, b_rec = self.rec.effective_weight(), self.rec.bias  # [G*H, H], [G*H] | None
         state = self.init_state(x.shape[0], x.device)
@@ -72,8 +117,7 @@ class Recurrent(Unit):
             gh = F.linear(state["h"], w_rec, b_rec)  # [B, G*H]
             state = self.cell(gx[:, t], gh, state)
             hs.append(state["h"])
-        h = torch.stack(hs, dim=1)  # [B, T, H]
-        return self.out(h)  # [B, T, D]
+        return torch.stack(hs, dim=1)  # [B, T, H]
 
     def step(self, state: State, *xs: torch.Tensor) -> tuple[torch.Tensor, State]:
         """Advance the recurrence by one token."""

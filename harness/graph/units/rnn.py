@@ -14,6 +14,8 @@ class RNN(Recurrent):
     name = "rnn"
     gates = 1
     states = ("h",)
+    fused = "rnn_tanh"
+    scan = "rnn"
 
     def cell(self, gx: torch.Tensor, gh: torch.Tensor, state: State) -> State:
         """Return the next hidden state, [B, H]."""

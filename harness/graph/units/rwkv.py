@@ -6,6 +6,9 @@ form that carries a running maximum exponent `pp` beside the numerator `aa` and 
 
     wkv_t = (sum_{i<t} e^{(t-1-i) w + k_i} v_i + e^{u + k_t} v_t)
           / (sum_{i<t} e^{(t-1-i) w + k_i}     + e^{u + k_t})
+
+The step path runs that recurrence; the parallel path runs the same arithmetic in `wkv_scan`
+(scan.py), a loop without autograd with a hand-written backward pass.
 """
 
 from __future__ import annotations
@@ -20,8 +23,7 @@ from harness.graph.tether import TLinear
 from harness.graph.unit import State, Unit
 from harness.graph.units.base import check_size
 from harness.graph.units.resize import prune_pair, widen_pair
-
-NEG = -1e38  # the running maximum exponent before the first token
+from harness.graph.units.scan import NEG, wkv_scan
 
 
 def wkv_step(
@@ -96,17 +98,12 @@ class RWKV(Unit):
         return {"x": z, "h": z.clone(), "aa": z.clone(), "bb": z.clone(), "pp": z + NEG}
 
     def forward(self, *xs: torch.Tensor) -> torch.Tensor:  # [B, T, D] -> [B, T, D]
-        """Run the block over the whole sequence (WKV as a loop over time)."""
+        """Run the block over the whole sequence (WKV by its scan)."""
         x = xs[0]
         xx = F.pad(x, (0, 0, 1, -1))  # [B, T, D] previous tokens
         k, v, r = self._time_in(x, xx)  # [B, T, D] each
         w, u = -torch.exp(self.time_decay), self.time_first  # [D]
-        state = self.init_state(x.shape[0], x.device)
-        outs = []
-        for t in range(x.shape[1]):
-            o, state = wkv_step(k[:, t], v[:, t], w, u, state)
-            outs.append(o)
-        a = self.output(r * torch.stack(outs, dim=1))  # [B, T, D]
+        a = self.output(r * wkv_scan(k, v, w, u))  # [B, T, D]
         h = x + a  # [B, T, D]
         hh = F.pad(h, (0, 0, 1, -1))  # [B, T, D]
         return a + self._channel(h, hh)  # [B, T, D]

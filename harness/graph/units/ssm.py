@@ -6,8 +6,9 @@ Per channel d and state n, with `A = -exp(A_log)` (negative real):
     y_t[d]    = sum_n C_t[n] * h_t[d, n] + skip[d] * u_t[d]
 
 with `u = silu(in_u(x))`, `dt = softplus(dt(x))`, `B, C = bc(x)`, and the output
-`out(y * silu(z))` gated by a second input branch `z`. The parallel path is a sequential scan
-with the same arithmetic as the step path.
+`out(y * silu(z))` gated by a second input branch `z`. The parallel path runs the state
+recurrence with `selective_scan` (a loop without autograd and a hand-written backward pass), with
+the same arithmetic as the step path.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from harness.graph.tether import TLinear, gen_device
 from harness.graph.unit import State, Unit
 from harness.graph.units.base import check_size
 from harness.graph.units.resize import blocks, complement, keep_top
+from harness.graph.units.scan import selective_scan
 
 
 class SSM(Unit):
@@ -72,19 +74,12 @@ class SSM(Unit):
         return {"h": torch.zeros(batch, self.dim, self.state, device=dev, dtype=w.dtype)}
 
     def forward(self, *xs: torch.Tensor) -> torch.Tensor:  # [B, T, D] -> [B, T, D]
-        """Scan the state over the whole sequence."""
-        x = xs[0]
-        u, z, dt, b, c = self._inputs(x)  # [B, T, D] x3, [B, T, N] x2
+        """Scan the state over the whole sequence (time-major, hand-written backward pass)."""
+        x = xs[0].transpose(0, 1).contiguous()  # [T, B, D]
+        u, z, dt, b, c = self._inputs(x)  # [T, B, D] x3, [T, B, N] x2
         a = -torch.exp(self.A_log)  # [D, N]
-        decay = torch.exp(dt[..., None] * a)  # [B, T, D, N]
-        drive = (dt * u)[..., None] * b[:, :, None, :]  # [B, T, D, N]
-        h = self.init_state(x.shape[0], x.device)["h"]  # [B, D, N]
-        ys = []
-        for t in range(x.shape[1]):
-            h = decay[:, t] * h + drive[:, t]  # [B, D, N]
-            ys.append((h * c[:, t, None, :]).sum(-1))  # [B, D]
-        y = torch.stack(ys, dim=1) + self.skip * u  # [B, T, D]
-        return self.out(y * F.silu(z))  # [B, T, D]
+        y = selective_scan(dt, a, dt * u, b, c) + self.skip * u  # [T, B, D]
+        return self.out((y * F.silu(z)).transpose(0, 1))  # [B, T, D]
 
     def step(self, state: State, *xs: torch.Tensor) -> tuple[torch.Tensor, State]:
         """Advance the state by one token."""

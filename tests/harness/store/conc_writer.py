@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import sys
-import time
 
 from harness.profile import Profile
 from harness.store import records
 
 
 def main() -> None:
-    """Write messages, ratings and events until the deadline; print how many were written."""
-    name, who, seconds = sys.argv[1], sys.argv[2], float(sys.argv[3])
+    """Write messages, ratings and events `count` times; print how many were written."""
+    name, who, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
     prof = Profile.open(name, create_default=False)
     cid = records.add_conversation(prof.store, who)
     n = 0
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
+    while n < count:
         mid = records.add_message(prof.store, cid, "user", f"{who} {n}")
         records.add_rating(prof.store, mid, 1)
         records.add_event(prof.store, "tick", {"who": who, "n": n})

@@ -1,3 +1,6 @@
+CREATE TRIGGER messages_fts_ad AFTER DELETE ON messages BEGIN DELETE FROM messages_fts WHERE message_id = old.id; END;
+CREATE TRIGGER messages_fts_ai AFTER INSERT ON messages BEGIN INSERT INTO messages_fts (text, message_id) VALUES (coalesce(new.text, ''), new.id); END;
+CREATE TRIGGER messages_fts_au AFTER UPDATE OF text ON messages BEGIN DELETE FROM messages_fts WHERE message_id = old.id; INSERT INTO messages_fts (text, message_id) VALUES (coalesce(new.text, ''), new.id); END;
 CREATE TABLE "_sqlite_migrations" (
    "id" INTEGER PRIMARY KEY,
    "migration_set" TEXT,
@@ -24,6 +27,27 @@ CREATE TABLE "events" (
    "individual_id" TEXT,
    "payload" TEXT,
    "created_at" REAL NOT NULL
+);
+CREATE TABLE "evolution_runs" (
+   "id" TEXT PRIMARY KEY,
+   "tasks" TEXT NOT NULL,
+   "seed" INTEGER,
+   "settings" TEXT,
+   "state" TEXT NOT NULL,
+   "status" TEXT NOT NULL,
+   "created_at" REAL,
+   "updated_at" REAL
+);
+CREATE TABLE "evolution_slots" (
+   "run_id" TEXT REFERENCES "evolution_runs"("id"),
+   "generation" INTEGER,
+   "slot" INTEGER,
+   "birth" INTEGER,
+   "plan" TEXT NOT NULL,
+   "state" TEXT NOT NULL,
+   "individual_id" TEXT,
+   "created_at" REAL,
+   PRIMARY KEY ("run_id", "generation", "slot")
 );
 CREATE TABLE "examples" (
    "id" TEXT PRIMARY KEY,
@@ -56,7 +80,7 @@ CREATE TABLE "individuals" (
    "fitness" REAL,
    "born_at" REAL NOT NULL,
    "died_at" REAL
-);
+, "run_id" TEXT, "birth" INTEGER, "phase" TEXT, "operator" TEXT);
 CREATE TABLE "lineage" (
    "id" TEXT PRIMARY KEY,
    "child_id" TEXT NOT NULL REFERENCES "individuals"("id"),
@@ -79,7 +103,13 @@ CREATE TABLE "messages" (
    "parts" TEXT,
    "individual_id" TEXT,
    "created_at" REAL NOT NULL
-);
+, "notice" TEXT);
+CREATE VIRTUAL TABLE messages_fts USING fts5(text, message_id UNINDEXED);
+CREATE TABLE 'messages_fts_config'(k PRIMARY KEY, v) WITHOUT ROWID;
+CREATE TABLE 'messages_fts_content'(id INTEGER PRIMARY KEY, c0, c1);
+CREATE TABLE 'messages_fts_data'(id INTEGER PRIMARY KEY, block BLOB);
+CREATE TABLE 'messages_fts_docsize'(id INTEGER PRIMARY KEY, sz BLOB);
+CREATE TABLE 'messages_fts_idx'(segid, term, pgno, PRIMARY KEY(segid, term)) WITHOUT ROWID;
 CREATE TABLE "ratings" (
    "id" TEXT PRIMARY KEY,
    "message_id" TEXT NOT NULL REFERENCES "messages"("id"),
@@ -113,6 +143,8 @@ CREATE UNIQUE INDEX "idx_examples_task_hash"
     ON "examples" ("task", "hash");
 CREATE INDEX "idx_examples_task_split"
     ON "examples" ("task", "split");
+CREATE INDEX "idx_individuals_run_id_birth"
+    ON "individuals" ("run_id", "birth");
 CREATE INDEX "idx_individuals_status"
     ON "individuals" ("status");
 CREATE INDEX "idx_lineage_child_id"

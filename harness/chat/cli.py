@@ -1,0 +1,72 @@
+"""`insitu ask` and `insitu rate`: the chat without a screen, for scripts."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from harness.chat.inputs import clean_text
+from harness.cliutil import profile_option
+from harness.graph.generate import Sampling
+from harness.online.signals import LearnReport
+
+#: how long `insitu rate` keeps rehearsing a correction before it saves and exits (seconds)
+REHEARSE_SECONDS = 20.0
+
+
+@click.command()
+@profile_option
+@click.argument("prompt")
+@click.option("--temperature", type=float, default=None,
+              help="Sampling temperature (0 = greedy); default from the profile.")
+@click.option("--max-tokens", type=int, default=None, help="Longest reply in bytes.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Sampling seed.")
+def ask(profile: str, prompt: str, temperature: float | None, max_tokens: int | None,
+        seed: int) -> None:  # fmt: skip
+    """Send PROMPT ('-' reads stdin) to the model; stream the reply; print its id on stderr."""
+    from harness.chat.session import ChatSession
+
+    text = clean_text(sys.stdin.buffer.read()) if prompt == "-" else prompt
+    with ChatSession.open(profile, seed=seed) as session:
+        s = session.sampling
+        sampling = Sampling(s.temperature if temperature is None else temperature, s.top_k,
+                            s.top_p, s.max_tokens if max_tokens is None else max_tokens)
+        session.new_conversation()
+        session.send(text)
+        if session.last_notice:
+            click.echo(f"note: {session.last_notice}", err=True)
+        for piece in session.reply(sampling=sampling):
+            click.echo(piece, nl=False)
+        click.echo("")
+        click.echo(f"message id: {session.last_reply_id}", err=True)
+
+
+@click.command()
+@profile_option
+@click.argument("message_id")
+@click.argument("value", type=click.Choice(["up", "down"], case_sensitive=False))
+@click.option("--tag", "tags", multiple=True, help="Also tag the reply (repeatable).")
+@click.option("--correct", "correction", default=None, help="The reply you wanted instead.")
+def rate(profile: str, message_id: str, value: str, tags: tuple[str, ...],
+         correction: str | None) -> None:  # fmt: skip
+    """Rate reply MESSAGE_ID up or down (saved first), then learn from it and print how."""
+    from harness.chat.session import ChatSession
+
+    reports: list[LearnReport] = []
+    with ChatSession.open(profile, on_learned=reports.append) as session:
+        session.rate(message_id, 1 if value.lower() == "up" else -1)
+        click.echo(f"saved {value.lower()} on {message_id}")
+        for tag in tags:
+            session.tag(message_id, tag)
+            click.echo(f"saved tag '{tag.strip()}'")
+        if correction is not None:
+            eid = session.correct(message_id, correction)
+            click.echo(f"saved correction as example {eid}")
+        session.learner.wait_idle(rehearsal=False)
+        for report in reports:
+            click.echo(report.describe())
+        if session.learner.wait_idle(REHEARSE_SECONDS) and correction is not None:
+            click.echo("rehearsed until the correction is reproduced")
+        if session.learner.last_error:
+            click.echo(f"warning: online learning failed: {session.learner.last_error}", err=True)

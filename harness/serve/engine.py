@@ -1,0 +1,228 @@
+"""A profile's champion as a chat model: chat messages to turn tokens, thread-safe sampling.
+
+Chat messages map onto the byte-level turn encoding of `harness.vocab`: every user message
+followed by an assistant message becomes `BOS USER <user> ASSISTANT <reply> EOS`, and the last
+user message ends at `ASSISTANT`, ready for generation. System messages are ignored (a
+micro-model learns from examples, not instructions). The oldest turns are dropped first when the
+conversation is longer than the model's context.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from harness.errors import DataError, ServeError
+from harness.vocab import ASSISTANT, BOS, EOS, USER, IncrementalDecoder, encode_text
+
+if TYPE_CHECKING:
+    from harness.graph.build import Graph
+    from harness.graph.generate import Sampling
+    from harness.profile import Profile
+
+ROLES = ("system", "user", "assistant")
+NO_CHAMPION_HINT = "evolve one with `insitu evolve`"
+
+
+@dataclass(frozen=True)
+class Message:
+    """One chat message: a role and its text."""
+
+    role: str
+    text: str
+
+
+@dataclass
+class Generation:
+    """What one generation produced: the text, token counts and why it stopped."""
+
+    text: str = ""
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    finish_reason: str = "stop"  # stop | length | cancelled
+    pieces: list[str] = field(default_factory=list)
+
+
+def content_text(content: Any) -> str:
+    """Return the text of an OpenAI message content (a string or a list of text parts)."""
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        out = []
+        for part in content:
+            if not isinstance(part, dict) or part.get("type") != "text":
+                kind = part.get("type") if isinstance(part, dict) else type(part).__name__
+                raise DataError(
+                    f"this micro-model reads text only, not '{kind}' parts",
+                    "send the message content as text",
+                )
+            out.append(str(part.get("text", "")))
+        return "".join(out)
+    raise DataError(f"a message content must be text, not {type(content).__name__}",
+                    "send the message content as a string")
+
+
+def parse_messages(raw: Any) -> list[Message]:
+    """Validate OpenAI chat `messages` and return them as Message values."""
+    if not isinstance(raw, list) or not raw:
+        raise DataError("'messages' must be a non-empty list", "send at least one user message")
+    out = []
+    for i, m in enumerate(raw):
+        if not isinstance(m, dict) or m.get("role") not in ROLES:
+            raise DataError(f"messages[{i}] needs a role of {', '.join(ROLES)}",
+                            "tool and function messages are not supported")
+        out.append(Message(str(m["role"]), content_text(m.get("content"))))
+    if not any(m.role == "user" for m in out):
+        raise DataError("the messages hold no user message", "add a message with role 'user'")
+    return out
+
+
+def _turns(messages: Sequence[Message]) -> list[list[int]]:
+    """Group messages into turn token lists; the last one is left open for the reply."""
+    turns: list[list[int]] = []
+    user: list[str] = []
+    for m in messages:
+        if m.role == "user":
+            user.append(m.text)
+        elif m.role == "assistant":
+            prompt = encode_text("\n".join(user))
+            turns.append([BOS, USER, *prompt, ASSISTANT, *encode_text(m.text), EOS])
+            user = []
+    if user:
+        turns.append([BOS, USER, *encode_text("\n".join(user)), ASSISTANT])
+    elif turns and messages[-1].role == "assistant":
+        turns[-1] = turns[-1][:-1]  # continue the last assistant message
+    return turns
+
+
+def encode_chat(messages: Sequence[Message], budget: int) -> list[int]:
+    """Return the prompt tokens of a chat, keeping the newest turns that fit in `budget`."""
+    turns = _turns(messages)
+    kept: list[list[int]] = []
+    used = 0
+    for turn in reversed(turns):
+        if used + len(turn) > budget:
+            break
+        kept.append(turn)
+        used += len(turn)
+    if not kept:  # even the last turn is too long: keep its newest bytes
+        last = turns[-1]
+        keep = max(budget - 3, 1)
+        body = last[2:-1] if last[-1] == ASSISTANT else last[2:]
+        tail = [ASSISTANT] if last[-1] == ASSISTANT else []
+        return [BOS, USER, *body[-keep:], *tail]
+    return [t for turn in reversed(kept) for t in turn]
+
+
+class ChampionModel:
+    """A loaded champion graph, shared by threads: every graph step runs under one lock."""
+
+    def __init__(self, graph: Graph, individual_id: str, context: int) -> None:
+        self.graph = graph.eval()
+        self.individual_id = individual_id
+        self.context = context
+        self._lock = threading.Lock()
+
+    @classmethod
+    def load(cls, profile: Profile) -> ChampionModel:
+        """Load the profile's champion, or raise ServeError saying how to get one."""
+        from harness.graph.checkpoint import load
+
+        row = champion_row(profile)
+        if row is None:
+            raise ServeError(f"profile '{profile.name}' has no champion yet", NO_CHAMPION_HINT)
+        path = Path(profile.checkpoints_dir) / row["checkpoint"]
+        graph = load(path, device="cpu")
+        return cls(graph, str(row["id"]), int(graph.genome.get("context", 256)))
+
+    def prompt_tokens(self, messages: Sequence[Message], max_tokens: int) -> list[int]:
+        """Encode a chat for this model, leaving room for up to `max_tokens` of reply."""
+        room = min(max_tokens, self.context // 2)
+        return encode_chat(messages, max(self.context - room, 8))
+
+    def stream(
+        self,
+        tokens: Sequence[int],
+        sampling: Sampling,
+        seed: int | None = None,
+        stop: Sequence[str] = (),
+        result: Generation | None = None,
+    ) -> Iterator[str]:
+        """Yield reply text pieces; fill `result` with counts and the finish reason.
+
+        1. Step through the prompt, each step under the model lock (threads interleave).
+        2. Draw a token with a generator seeded by the request (or at random).
+        3. Stop on EOS, on a stop string (held back until it cannot be one) or at max_tokens
+           (at most the model's context).
+        """
+        import torch
+
+        from harness.graph.generate import sampler
+
+        res = result if result is not None else Generation()
+        res.prompt_tokens = len(tokens)
+        gen = torch.Generator().manual_seed(seed if seed is not None else secrets.randbits(63))
+        draw = sampler(sampling, gen)
+        ids = torch.as_tensor(list(tokens), dtype=torch.long)
+        decoder = IncrementalDecoder()
+        with self._lock, torch.inference_mode():
+            state = self.graph.init_state(1)
+        logits = None
+        for t in range(ids.numel()):
+            with self._lock, torch.inference_mode():
+                logits = self.graph.step(state, ids[t : t + 1])
+        if logits is None:
+            raise DataError("the prompt is empty", "send at least one user message")
+        held = ""
+        hold = max((len(s) for s in stop), default=0)
+        res.finish_reason = "length"
+        for _ in range(min(sampling.max_tokens, self.context)):
+            with torch.inference_mode():
+                drawn = draw(logits)
+            token = int(drawn)
+            if token == EOS or token >= 256:
+                res.finish_reason = "stop"
+                break
+            res.completion_tokens += 1
+            held += decoder.feed(token)
+            cut = min((i for s in stop if (i := held.find(s)) >= 0), default=-1)
+            if cut >= 0:
+                held = held[:cut]
+                res.finish_reason = "stop"
+                break
+            if len(held) > hold:
+                split = len(held) - hold
+                piece, held = held[:split], held[split:]
+                res.text += piece
+                yield piece
+            with self._lock, torch.inference_mode():
+                logits = self.graph.step(state, drawn)
+        if held:
+            res.text += held
+            yield held
+
+    def generate(self, tokens: Sequence[int], sampling: Sampling, seed: int | None = None,
+                 stop: Sequence[str] = ()) -> Generation:  # fmt: skip
+        """Return the whole reply with its counts (see `stream`)."""
+        res = Generation()
+        for _ in self.stream(tokens, sampling, seed, stop, res):
+            pass
+        return res
+
+
+def champion_row(profile: Profile) -> dict[str, Any] | None:
+    """Return the newest champion individual that has a checkpoint file, or None."""
+    rows = profile.store.query(
+        "SELECT id, checkpoint FROM individuals WHERE status = 'champion' "
+        "AND checkpoint IS NOT NULL ORDER BY id DESC"
+    )
+    for row in rows:
+        if (Path(profile.checkpoints_dir) / row["checkpoint"]).is_file():
+            return row
+    return None

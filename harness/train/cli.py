@@ -1,0 +1,95 @@
+"""`insitu eval`: the profile's champion measured on data the profile has never seen."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import click
+
+from harness.cliutil import json_option, open_profile, profile_option, table
+from harness.errors import CheckpointError, DataError
+from harness.profile import Profile
+from harness.store.population import individuals
+
+
+def champion(profile: Profile) -> dict[str, Any]:
+    """Return the profile's current champion individual, or raise naming `insitu evolve`."""
+    rows = individuals(profile.store, status="champion")
+    if not rows:
+        raise DataError(f"profile '{profile.name}' has no champion yet",
+                        f"evolve one first with `insitu evolve -p {profile.name}`")
+    return rows[-1]
+
+
+def checkpoint_path(profile: Profile, row: dict[str, Any]) -> Path:
+    """Return the champion's checkpoint file (stored relative to the checkpoints folder)."""
+    if not row.get("checkpoint"):
+        raise CheckpointError(f"the champion {row['id']} has no checkpoint",
+                              f"run `insitu evolve -p {profile.name}` to train a new one")
+    path = Path(row["checkpoint"])
+    return path if path.is_absolute() else profile.checkpoints_dir / path
+
+
+def _fmt(value: float) -> str:
+    """Format a metric for the table."""
+    return "n/a" if math.isnan(value) else f"{value:.4f}"
+
+
+@click.command("eval")
+@profile_option
+@click.option("--task", "task_name", required=True, help="The task to measure the champion on.")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--budget", type=int, default=None,
+              help="Measure at most this many bytes (text) or examples (label).")
+@click.option("--progressive", is_flag=True,
+              help="Also measure predict-then-learn bits per byte (text tasks).")
+@json_option
+def eval_cmd(profile: str, task_name: str, paths: tuple[Path, ...], budget: int | None,
+             progressive: bool, as_json: bool) -> None:  # fmt: skip
+    """Measure the champion on your own test files (text, JSONL, image or audio folders)."""
+    from harness.data.ingest import read_paths
+    from harness.graph.checkpoint import load
+    from harness.modality import ModalitySpec
+    from harness.tasks import TaskData, build_task
+
+    with open_profile(profile) as prof:
+        config = prof.config.task(task_name)
+        row = champion(prof)
+        graph = load(checkpoint_path(prof, row), device="cpu")
+        spec = ModalitySpec.from_model_config(prof.config.model)
+        examples, reports = read_paths(list(paths), config)
+    if task_name not in graph.heads and config.kind in ("text", "label"):
+        raise DataError(f"the champion has no head for task '{task_name}'",
+                        f"evolve a champion for it with `insitu evolve -p {profile} "
+                        f"--task {task_name}`")
+    if not examples:
+        reasons = "; ".join(f"{r.path}: {r.rejected or 'no examples'}" for r in reports)
+        raise DataError(f"no examples were read for task '{task_name}' ({reasons})",
+                        "give files the task's importers read")
+    if config.kind == "label":
+        labels = graph.genome["heads"][task_name].get("args", {}).get("labels")
+        if not (labels or config.classes):
+            raise DataError(f"the champion's head for '{task_name}' names no classes",
+                            "list the classes in the task's config (classes = [...])")
+        config = dataclasses.replace(config, classes=list(labels or config.classes))
+    task = build_task(config, TaskData(heldout=examples), spec)
+    wanted = ["bpb", "exact"] + (["progressive_bpb"] if progressive else [])
+    metrics = task.evaluate(graph, "heldout", budget, wanted)
+    if as_json:
+        click.echo(json.dumps({
+            "profile": profile, "task": task_name, "examples": len(examples),
+            "champion": {"id": row["id"], "family": row.get("family"),
+                         "params": graph.num_parameters()},
+            "files": [r.__dict__ for r in reports], "metrics": metrics,
+        }, indent=2))  # fmt: skip
+        return
+    click.echo(f"champion {row['id']} ({row.get('family')}, {graph.num_parameters():,} "
+               f"parameters) on {len(examples)} unseen example(s) of task '{task_name}'")
+    for r in reports:
+        if r.rejected:
+            click.echo(f"  skipped {r.path}: {r.rejected}")
+    click.echo(table([[k, _fmt(v)] for k, v in metrics.items()], ["metric", "value"]))

@@ -1,0 +1,88 @@
+"""Label tasks: images through the registered image modality and stem, classes, bad input."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from harness.errors import DataError
+from harness.modality import get_modality
+from harness.profile import Profile
+from harness.store.examples import add_examples
+from harness.tasks import load_task
+from harness.train.trainer import Budget, train
+from harness.types import Example, Part
+from modalities.image import encode_png
+
+from .helpers import graph_for
+
+TEMPLATE = """
+description = "shapes"
+[[tasks]]
+name = "shapes"
+kind = "label"
+modality = "image"
+[model]
+image_size = 12
+image_channels = 1
+"""
+
+
+def shape_png(kind: str, rng: np.random.Generator) -> bytes:
+    """Return a noisy 12x12 grayscale PNG of a vertical bar, a horizontal bar or a dot."""
+    img = rng.integers(0, 60, size=(12, 12, 1)).astype(np.uint8)
+    at = int(rng.integers(3, 9))
+    if kind == "vertical":
+        img[:, at - 1 : at + 1] = 255
+    elif kind == "horizontal":
+        img[at - 1 : at + 1, :] = 255
+    else:
+        img[at - 2 : at + 2, at - 2 : at + 2] = 255
+    return encode_png(img)
+
+
+def shapes_profile(tmp_path: Path, kinds: tuple[str, ...], n: int = 40) -> Profile:
+    """Create a profile whose label task holds n PNG pictures per kind (a fifth held out)."""
+    template = tmp_path / "shapes.toml"
+    template.write_text(TEMPLATE)
+    prof = Profile.create("p", str(template))
+    image = get_modality("image")
+    rng = np.random.default_rng(0)
+    rows = []
+    for i in range(n):
+        for kind in kinds:
+            part = image.load(shape_png(kind, rng))
+            ex = Example([part], [Part.of_label(kind)], task="shapes", source="import")
+            rows.append((ex, "heldout" if i % 5 == 0 else "train"))
+    add_examples(prof.store, rows)
+    return prof
+
+
+def test_image_labels_are_learned_through_the_image_stem(tmp_path: Path) -> None:
+    """Bars and dots decoded by the image modality are told apart on held-out pictures."""
+    with shapes_profile(tmp_path, ("dot", "horizontal", "vertical")) as prof:
+        task = load_task(prof, "shapes")
+    assert task.classes == ["dot", "horizontal", "vertical"]  # type: ignore[attr-defined]
+    assert task.size("train") == 96 and task.size("heldout") == 24
+    graph = graph_for({"shapes": task.head()}, family="mlp", modalities=("image",),
+                      train={"lr": 1e-2})
+    before = task.evaluate(graph)
+    result = train(graph, [task], Budget(steps=120), seed=0, batch_size=16)
+    assert result.metrics["accuracy"] >= 0.9
+    assert result.metrics["xent"] < before["xent"]
+
+
+def test_one_class_task_is_refused(tmp_path: Path) -> None:
+    """A label task whose data has a single class raises a DataError saying to add others."""
+    with shapes_profile(tmp_path, ("dot",), n=5) as prof, pytest.raises(DataError) as err:
+        load_task(prof, "shapes")
+    assert "only one class" in str(err.value) and "insitu data add" in str(err.value)
+
+
+def test_empty_label_task_says_how_to_add_data(tmp_path: Path) -> None:
+    """A label task with no examples names `insitu data add ... --task shapes`."""
+    with shapes_profile(tmp_path, (), n=0) as prof, pytest.raises(DataError) as err:
+        load_task(prof, "shapes")
+    assert "insitu data add ... --task shapes" in str(err.value)
