@@ -35,7 +35,7 @@ def recording_factory(pieces: list[str]) -> Any:
 async def test_real_session_signals_reach_the_database(profile_name: str) -> None:
     """Type, see the reply stream, rate up and down, tag, correct, reply: all stored."""
     pieces: list[str] = []
-    app = InsituApp(profile_name, session_factory=recording_factory(pieces), seed=0,
+    app = InsituApp(profile_name, session_factory=recording_factory(pieces), seed=0, evolve=False,
                     sentiment=lambda text: 0.9 if "thanks" in text else -0.1)
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, app.ready.is_set, timeout=120)

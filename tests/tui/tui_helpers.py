@@ -30,8 +30,9 @@ def scripted(**options: Any) -> Callable[..., ScriptedSession]:
 def make_app(name: str = "ui", **options: Any) -> InsituApp:
     """Return an app on profile `name` with a scripted session (sentiment off unless given)."""
     sentiment = options.pop("sentiment", None)
+    evolve = options.pop("evolve", False)  # no background worker unless a test asks for one
     return InsituApp(name, session_factory=scripted(**options), sentiment=sentiment,
-                     use_default_sentiment=False)
+                     use_default_sentiment=False, evolve=evolve)
 
 
 async def until(pilot: Any, predicate: Callable[[], Any], timeout: float = 10.0) -> None:
