@@ -42,6 +42,8 @@ def default_sentiment() -> Callable[[str], float] | None:
 
 #: How often the app checks the worker and the session's model (seconds).
 TICK_S = 2.0
+#: Look for a newer champion every this many ticks (the worker stores champions as it finds them).
+CHAMPION_EVERY_TICKS = 3
 #: The activity file is touched at most this often while the person types or a reply streams.
 ACTIVE_EVERY_S = 1.0
 ACTIVE_FILE = "ui-active"
@@ -88,6 +90,7 @@ class InsituApp(App[None]):
         self.ready = threading.Event()
         self._active_at = 0.0
         self._label = ""
+        self._ticks = 0
 
     # -- lifecycle -------------------------------------------------------------------------
     async def on_mount(self) -> None:
@@ -199,11 +202,21 @@ class InsituApp(App[None]):
                         "/evolve start", title="evolution", severity="error", timeout=15,
                         markup=False)
         session = self.session
+        self._ticks += 1
+        if session is not None and self._ticks % CHAMPION_EVERY_TICKS == 0:
+            self.run_worker(self._refresh_champion, thread=True, group="champion",
+                            exclusive=True, exit_on_error=False)
         if session is not None and self.profile is not None and session.model_label != self._label:
             self._label = session.model_label
             self.sub_title = f"{self.profile.name} · {session.model_label}"
             self.notify(f"now chatting with {session.model_label}", title="new champion",
                         markup=False)
+
+    def _refresh_champion(self) -> None:
+        """Load a newer champion found by the worker (in a thread; takes effect between replies)."""
+        session = self.session
+        if session is not None and hasattr(session, "refresh_champion"):
+            session.refresh_champion()
 
     def mark_active(self) -> None:
         """Touch <profile>/ui-active (at most once a second) so the worker can pause."""

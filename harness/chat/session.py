@@ -16,7 +16,14 @@ import torch
 
 from harness.chat import history
 from harness.chat.inputs import message_text
-from harness.chat.model import WARM_SECONDS, label_for, load_chat_model, prepare, text_task
+from harness.chat.model import (
+    WARM_SECONDS,
+    champion_row,
+    label_for,
+    load_chat_model,
+    prepare,
+    text_task,
+)
 from harness.errors import DataError
 from harness.genome import content_hash
 from harness.graph.build import Graph
@@ -109,6 +116,23 @@ class ChatSession:
         self.learner.set_graph(graph, OnlineState(self.profile.store, self.profile.path, key))
         self.individual_id = individual_id
         self.model_label = label or label_for(graph, individual_id)
+
+    def refresh_champion(self) -> bool:
+        """Switch to the profile's newest champion if evolution found one; return True if so.
+
+        Called between replies (the idle evolution worker stores champions as it finds them);
+        the switch itself waits for a reply in progress.
+        """
+        row = champion_row(self.profile)
+        if row is None or row["id"] == self.individual_id:
+            return False
+        from harness.graph.checkpoint import load
+
+        path = self.profile.path / row["checkpoint"]
+        if not path.is_file():
+            path = self.profile.checkpoints_dir / row["checkpoint"]
+        self.switch_model(load(path, device="cpu"), individual_id=row["id"])
+        return True
 
     # ------------------------------------------------------------------------- conversations
     @property

@@ -45,3 +45,25 @@ def test_champion_is_preferred(profile: Profile) -> None:
     assert model.individual_id == iid and model.base_key == f"champion-{iid}"
     assert model.label.startswith("rnn") and f"champion {iid[:10]}" in model.label
     assert model.graph.control_size == 8 and not (profile.path / SEED_FILE).exists()
+
+
+def test_session_switches_to_a_new_champion_between_replies(profile: Profile) -> None:
+    """A champion stored by the worker is picked up by refresh_champion, once, with its label."""
+    from harness.chat.session import ChatSession
+
+    session = ChatSession(profile, seed=0)
+    try:
+        assert session.individual_id is None and not session.refresh_champion()
+        genome = seed("gru", 8_000, heads={"chat": {"op": "lm", "args": {}}}, context=128)
+        graph = Graph(genome, generator=torch.Generator().manual_seed(1))
+        checkpoint.save(graph, profile.path / "checkpoints" / "new.safetensors")
+        gid = put_genome(profile.store, content_hash(genome), canonical_json(genome), "gru", 8_000)
+        iid = add_individual(profile.store, gid, checkpoint="checkpoints/new.safetensors",
+                             status="champion")
+        assert session.refresh_champion()
+        assert session.individual_id == iid and "champion" in session.model_label
+        assert not session.refresh_champion()
+        session.send("hello")
+        assert isinstance("".join(session.reply()), str)
+    finally:
+        session.close()
