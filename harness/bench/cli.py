@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
+from typing import Any
 
 import click
 
 from harness.cliutil import json_option, table
+from harness.errors import ConfigError
 
 FAMILY_NAMES = ("mlp", "cnn", "rnn", "gru", "lstm", "rwkv", "ssm", "transformer")
 TARGET_TOKENS_PER_S = 300.0
 TARGET_RATIO = 3.0
+#: contenders of the dataset benchmarks (kept here so `--help` needs no torch import)
+SHAKESPEARE = ("insitu", "gru", "transformer", "compressors")
+DIGITS = ("insitu", "logistic", "mlp", "svm")
 
 
 def _misses(tokens_per_s: float, ratio: float) -> str:
@@ -94,3 +100,111 @@ def generate(params: int, tokens: int, repeats: int, threads: int,
         f"targets: >= {TARGET_TOKENS_PER_S:.0f} tok/s, step <= {TARGET_RATIO:.0f}x parallel"
     )
     click.echo(table(rows, header))
+
+
+def _common(fn: Any) -> Any:
+    """Add the options every dataset benchmark shares."""
+    options = [
+        click.option("--threads", type=int, default=2, show_default=True,
+                     help="torch (and BLAS) threads for every contender."),
+        click.option("--seed", type=int, default=0, show_default=True, help="Seed of every run."),
+        click.option("--workers", type=int, default=None,
+                     help="Evolution worker processes of the insitu contender, one torch thread "
+                          "each (default: --threads; 0: evaluate in this process)."),
+        click.option("--keep", is_flag=True,
+                     help="Keep the insitu contender's temporary profile folder (path printed)."),
+        click.option("--limit", type=int, default=None, hidden=True,
+                     help="Use only the first N samples (quick checks and tests)."),
+        json_option,
+    ]  # fmt: skip
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def _progress() -> Any:
+    """Return a progress callback writing to stderr (stdout stays the table or the JSON)."""
+    return lambda line: click.echo(f"... {line}", err=True)
+
+
+def _emit(report: Any, as_json: bool) -> None:
+    """Print a report as JSON or as its table."""
+    click.echo(json.dumps(report.to_dict(), indent=2) if as_json else report.render())
+
+
+@bench.command("shakespeare")
+@click.option(
+    "--seconds",
+    type=float,
+    default=300.0,
+    show_default=True,
+    help="Wall-clock seconds of each neural contender (the search is inside it).",
+)
+@click.option(
+    "--data",
+    "data_dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Datasets folder holding tinyshakespeare/ (default: ../shared/data).",
+)
+@click.option(
+    "--params",
+    type=int,
+    default=None,
+    help="Parameter budget of the GRU and transformer (default: the template's).",
+)
+@click.option(
+    "--contender",
+    "contenders",
+    multiple=True,
+    type=click.Choice(SHAKESPEARE),
+    help="Run only these contenders (repeatable; default: all).",
+)
+@_common
+def shakespeare(seconds: float, data_dir: Path | None, params: int | None,
+                contenders: tuple[str, ...], threads: int, seed: int, workers: int | None,
+                keep: bool, limit: int | None, as_json: bool) -> None:  # fmt: skip
+    """Tiny shakespeare: the evolved champion vs a GRU, a transformer, gzip, bzip2 and xz."""
+    from harness.bench.datasets import find_data_dir
+    from harness.bench.shakespeare import ShakespeareConfig, run_shakespeare
+
+    _check_seconds(seconds)
+    cfg = ShakespeareConfig(data_dir=find_data_dir(data_dir), seconds=seconds, threads=threads,
+                            seed=seed, params=params, contenders=contenders or SHAKESPEARE,
+                            limit=limit, workers=workers, keep=keep)  # fmt: skip
+    _emit(run_shakespeare(cfg, _progress()), as_json)
+
+
+@bench.command("digits")
+@click.option(
+    "--seconds",
+    type=float,
+    default=60.0,
+    show_default=True,
+    help="Wall-clock seconds of the insitu contender's search and training.",
+)
+@click.option(
+    "--contender",
+    "contenders",
+    multiple=True,
+    type=click.Choice(DIGITS),
+    help="Run only these contenders (repeatable; default: all).",
+)
+@_common
+def digits(seconds: float, contenders: tuple[str, ...], threads: int, seed: int,
+           workers: int | None, keep: bool, limit: int | None, as_json: bool) -> None:  # fmt: skip
+    """scikit-learn's 8x8 digits: the evolved classifier vs logistic regression, MLP and SVM."""
+    from harness.bench.digits import DigitsConfig, run_digits
+
+    _check_seconds(seconds)
+    cfg = DigitsConfig(seconds=seconds, threads=threads, seed=seed,
+                       contenders=contenders or DIGITS, limit=limit, workers=workers,
+                       keep=keep)  # fmt: skip
+    _emit(run_digits(cfg, _progress()), as_json)
+
+
+def _check_seconds(seconds: float) -> None:
+    """Refuse a budget of zero or less."""
+    if seconds <= 0:
+        raise ConfigError(f"--seconds must be above 0 (got {seconds:g})",
+                          "give each contender some time, e.g. --seconds 60")  # fmt: skip
