@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+import time
+from pathlib import Path
 
 from harness.profile import Profile
 from harness.store import records
@@ -10,9 +12,12 @@ from harness.store import records
 
 def main() -> None:
     """Write messages, ratings and events `count` times; print how many were written."""
-    name, who, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    name, who, count, gate = sys.argv[1], sys.argv[2], int(sys.argv[3]), Path(sys.argv[4])
     prof = Profile.open(name, create_default=False)
     cid = records.add_conversation(prof.store, who)
+    (gate.parent / f"ready-{who}").touch()
+    while not gate.exists():  # start together, so the writes really overlap
+        time.sleep(0.01)
     n = 0
     while n < count:
         mid = records.add_message(prof.store, cid, "user", f"{who} {n}")

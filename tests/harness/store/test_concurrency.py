@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -16,15 +17,22 @@ ROUNDS = 150
 
 
 @pytest.mark.slow
-def test_two_writers_share_a_profile() -> None:
+def test_two_writers_share_a_profile(tmp_path: Path) -> None:
     """A chat-like and a worker-like process write at the same time; both finish cleanly."""
     Profile.create("shared", "chat").close()
+    gate = tmp_path / "go"
     procs = [
-        subprocess.Popen([sys.executable, str(WRITER), "shared", who, str(ROUNDS)],
+        subprocess.Popen([sys.executable, str(WRITER), "shared", who, str(ROUNDS), str(gate)],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                          env=os.environ.copy())
         for who in ("chat", "worker")
     ]
+    deadline = time.monotonic() + 120
+    while not all((tmp_path / f"ready-{w}").exists() for w in ("chat", "worker")):
+        assert time.monotonic() < deadline, "writers never became ready"
+        assert all(p.poll() is None for p in procs), "a writer exited before starting"
+        time.sleep(0.02)
+    gate.touch()
     outs = [p.communicate(timeout=120) for p in procs]
     for p, (_out, err) in zip(procs, outs, strict=True):
         assert p.returncode == 0, err
