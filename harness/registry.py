@@ -25,6 +25,7 @@ GROUPS = {
     "check": "insitu.checks",
     "importer": "insitu.importers",
     "plotter": "insitu.plotters",
+    "bench": "insitu.benches",
 }
 
 
@@ -118,5 +119,7 @@ commands: Registry[Any] = Registry("command", GROUPS["command"])
 checks: Registry[Any] = Registry("check", GROUPS["check"])
 importers: Registry[Any] = Registry("importer", GROUPS["importer"])
 plotters: Registry[Any] = Registry("plotter", GROUPS["plotter"])
+#: `insitu bench NAME` subcommands that live outside harness.bench (click commands)
+benches: Registry[Any] = Registry("bench", GROUPS["bench"])
 
-ALL = [units, stems, heads, modalities, teachers, commands, checks, importers, plotters]
+ALL = [units, stems, heads, modalities, teachers, commands, checks, importers, plotters, benches]

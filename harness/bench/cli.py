@@ -29,7 +29,24 @@ def _misses(tokens_per_s: float, ratio: float) -> str:
     return " ".join(out) or "-"
 
 
-@click.group()
+class _BenchGroup(click.Group):
+    """The bench group plus every benchmark registered under `insitu.benches`."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        from harness import registry
+
+        return sorted(set(super().list_commands(ctx)) | set(registry.benches.names()))
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        from harness import registry
+
+        cmd = super().get_command(ctx, name)
+        if cmd is None and name in registry.benches:
+            cmd = registry.benches.get(name)
+        return cmd
+
+
+@click.group(cls=_BenchGroup)
 def bench() -> None:
     """Benchmark micro-graphs on this machine."""
 
