@@ -195,6 +195,11 @@ class AudioModality:
         audio, rate = decode_audio(data, source_name(source))
         return Part.of_audio(audio, rate)
 
+    def file_bytes(self, part: Part) -> tuple[bytes, str]:
+        """Return the part as a stored attachment file: 16-bit PCM wav bytes and its mime type."""
+        audio, rate = _audio_of(part)
+        return wav_bytes(audio, rate), "audio/wav"
+
     def at_rate(self, part: Part, spec: ModalitySpec) -> np.ndarray:
         """Return the part's samples resampled to spec.sample_rate (cut to spec.max_seconds)."""
         audio, rate = _audio_of(part)

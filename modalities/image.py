@@ -198,6 +198,10 @@ class ImageModality:
         data = read_source(source, MAX_IMAGE_BYTES, "an image")
         return Part.of_image(decode_image(data, name, max_side))
 
+    def file_bytes(self, part: Part) -> tuple[bytes, str]:
+        """Return the part as a stored attachment file: normalised PNG bytes and its mime type."""
+        return encode_png(_image_of(part)), "image/png"
+
     def item_shape(self, part: Part, spec: ModalitySpec) -> tuple[int, ...]:
         """Return (C, S, S) from the spec."""
         return (spec.image_channels, spec.image_size, spec.image_size)

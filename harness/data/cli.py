@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
 from harness.cliutil import json_option, open_profile, profile_option, table
+from harness.data.importer import FileReport
 from harness.data.ingest import add_paths
 from harness.errors import DataError
 from harness.store.examples import split_counts
@@ -24,12 +27,17 @@ def data() -> None:
 @click.option("--task", "task_name", help="Task to add to (default: the profile's first task).")
 @json_option
 def data_add(profile: str, paths: tuple[Path, ...], task_name: str | None, as_json: bool) -> None:
-    """Add files or folders (text, Markdown, JSONL pairs, chat YAML, ...) to a task."""
+    """Add files or folders (text, Markdown, JSONL pairs, chat YAML, image/audio class folders,
+    FSDD recordings, MNIST IDX files) to a task."""
+    bar = _Progress(enabled=not as_json)
     with open_profile(profile) as prof:
-        reports = add_paths(prof, list(paths), task_name)
+        try:
+            reports = add_paths(prof, list(paths), task_name, on_progress=bar.update)
+        finally:
+            bar.close()
         counts = split_counts(prof.store)
     if as_json:
-        click.echo(json.dumps({"files": [r.__dict__ for r in reports], "totals": counts},
+        click.echo(json.dumps({"files": [r.to_dict() for r in reports], "totals": counts},
                               indent=2))
     else:
         rows = []
@@ -40,6 +48,7 @@ def data_add(profile: str, paths: tuple[Path, ...], task_name: str | None, as_js
                          state])
         click.echo(table(rows, ["file", "format", "added", "duplicates", "held out", "status"]))
         for r in reports:
+            _per_class(r)
             for problem in r.problems[:20]:
                 click.echo(f"  {r.path}: {problem}")
             if len(r.problems) > 20:
@@ -49,6 +58,44 @@ def data_add(profile: str, paths: tuple[Path, ...], task_name: str | None, as_js
         click.echo(f"profile '{profile}' now holds {totals or 'no examples'}")
     if all(r.rejected for r in reports):
         raise DataError("nothing was added", "see the reasons above")
+
+
+class _Progress:
+    """A progress bar on stderr for importers that read whole folders (shown on terminals)."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled and sys.stderr.isatty()
+        self.path: str | None = None
+        self.bar: Any = None
+        self.done = 0
+
+    def update(self, path: str, done: int, total: int) -> None:
+        """Advance the bar of `path` to `done` of `total` items (a new path starts a new bar)."""
+        if not self.enabled or total < 200:
+            return
+        if path != self.path:
+            self.close()
+            self.path, self.done = path, 0
+            self.bar = click.progressbar(length=total, label=Path(path).name, file=sys.stderr)
+            self.bar.__enter__()
+        self.bar.update(done - self.done)
+        self.done = done
+
+    def close(self) -> None:
+        """Finish the current bar."""
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+            self.bar = None
+
+
+def _per_class(report: FileReport) -> None:
+    """Print how many examples each class got from a file (label tasks)."""
+    if not report.per_class:
+        return
+    counts = sorted(report.per_class.items(), key=lambda kv: (len(kv[0]), kv[0]))
+    shown = ", ".join(f"{k}: {v}" for k, v in counts[:30])
+    more = f", ... ({len(counts) - 30} more classes)" if len(counts) > 30 else ""
+    click.echo(f"  {report.path}: added per class: {shown}{more}")
 
 
 @data.command("stats")

@@ -9,12 +9,17 @@ from typing import Any
 from harness.config import TaskConfig
 from harness.data.importer import FileReport, Importer, Record
 from harness.errors import DataError
+from harness.modality import get_modality
 from harness.profile import Profile
 from harness.registry import importers
 from harness.store.examples import add_examples, hash_split
-from harness.types import Example
+from harness.store.records import put_attachment
+from harness.types import Example, Part
 
 BATCH = 500
+#: Media parts with more raw bytes than this are stored as content-addressed attachments;
+#: smaller ones (a 28x28 digit is 784 bytes) stay inline in the example.
+INLINE_MEDIA_BYTES = 4096
 
 
 def _importer_for(path: Path, task: TaskConfig) -> Importer | None:
@@ -39,7 +44,9 @@ def _expand(paths: Iterable[Path], task: TaskConfig) -> Iterator[tuple[Path, Imp
 
 
 def _split(rec: Record, task: TaskConfig) -> str:
-    """Held out: the tail of sequential data, or a stable hash bucket for independent samples."""
+    """Held out: the data set's own split, the tail of sequential data, or a hash bucket."""
+    if rec.split is not None:
+        return rec.split
     if task.heldout_fraction <= 0:
         return "train"
     if rec.position is not None:
@@ -52,6 +59,7 @@ def _each_file(
     task: TaskConfig,
     work: Callable[[Importer, Path, FileReport], None],
     on_file: Callable[[FileReport], Any] | None = None,
+    on_progress: Callable[[str, int, int], Any] | None = None,
 ) -> list[FileReport]:
     """Run `work` on every file with its importer; return one report per file.
 
@@ -60,17 +68,24 @@ def _each_file(
     reports: list[FileReport] = []
     for path, imp in _expand(paths, task):
         report = FileReport(str(path), imp.name if imp else "?")
+        if on_progress is not None:
+            report.on_progress = (lambda done, total, p=str(path):  # noqa: E731
+                                  on_progress(p, done, total))
         if not path.exists():
             report.rejected = "no such file or folder"
         elif imp is None:
-            report.rejected = (f"no importer for this file in a {task.kind} task "
-                               f"(text tasks take .txt .md .jsonl .yml)")
+            takes = ("text tasks take .txt .md .jsonl .yml" if task.kind == "text" else
+                     "label tasks take images or recordings, folders of class sub-folders, "
+                     "FSDD recordings and MNIST IDX files")
+            report.rejected = f"no importer for this file in a {task.kind} task ({takes})"
         else:
             try:
                 work(imp, path, report)
             except DataError as exc:
+                _nothing_added(report)
                 report.rejected = f"{exc.message} ({exc.hint})" if exc.hint else exc.message
             except OSError as exc:
+                _nothing_added(report)
                 report.rejected = f"cannot read: {exc.strerror or exc}"
         reports.append(report)
         if on_file:
@@ -80,25 +95,36 @@ def _each_file(
     return reports
 
 
+def _nothing_added(report: FileReport) -> None:
+    """Zero a report's counts after its file's transaction was rolled back."""
+    report.added = report.duplicates = report.heldout = 0
+    report.per_class.clear()
+
+
 def add_paths(
     profile: Profile,
     paths: list[Path],
     task_name: str | None = None,
     on_file: Callable[[FileReport], Any] | None = None,
+    on_progress: Callable[[str, int, int], Any] | None = None,
 ) -> list[FileReport]:
     """Import files into a task of the profile; return one report per file.
 
     1. Resolve the task (the profile's first task by default).
     2. For each file, pick an importer by task kind and file type; folders are walked.
-    3. Read records, assign each a split, insert in batches (duplicates are skipped).
+    3. Read records, assign each a split, insert them (duplicates are skipped) in one
+       transaction per file, so a file that fails half-way adds nothing.
     4. A file that cannot be used is reported as rejected; the others still land.
+
+    `on_progress(path, done, total)` is called by importers that read a whole folder.
     """
     task = profile.config.task(task_name) if task_name else profile.config.tasks[0]
 
     def ingest(imp: Importer, path: Path, report: FileReport) -> None:
-        _ingest(profile, imp, path, task, report)
+        with profile.store.write():
+            _ingest(profile, imp, path, task, report)
 
-    return _each_file(paths, task, ingest, on_file)
+    return _each_file(paths, task, ingest, on_file, on_progress)
 
 
 def read_paths(paths: list[Path], task: TaskConfig) -> tuple[list[Example], list[FileReport]]:
@@ -122,22 +148,57 @@ def read_paths(paths: list[Path], task: TaskConfig) -> tuple[list[Example], list
 def _ingest(profile: Profile, imp: Importer, path: Path, task: TaskConfig,
             report: FileReport) -> None:
     """Read one file through its importer and store its examples in batches."""
-    batch: list[tuple[Any, str]] = []
-    prov = {"file": str(path.resolve()), "importer": imp.name}
+    batches: dict[str, list[tuple[Example, str]]] = {}
+    provs: dict[str, dict[str, Any]] = {}
+    base = {"file": str(path.resolve()), "importer": imp.name}
 
-    def flush() -> None:
-        added, dupes = add_examples(profile.store, batch, provenance=prov)
-        report.added += added
-        report.duplicates += dupes
-        batch.clear()
+    def flush(key: str) -> None:
+        """Insert one provenance group's pending examples; count per class what was new."""
+        rows = batches.pop(key)
+        for ex, split in rows:
+            added, dupes = add_examples(profile.store, [(ex, split)], provenance=provs[key])
+            report.added += added
+            report.duplicates += dupes
+            report.heldout += added and split == "heldout"
+            label = _label(ex)
+            if added and label is not None:
+                report.per_class[label] = report.per_class.get(label, 0) + 1
 
     for rec in imp.read(path, task, report):
         split = _split(rec, task)
-        report.heldout += split == "heldout"
-        batch.append((rec.example, split))
-        if len(batch) >= BATCH:
-            flush()
-    if batch:
-        flush()
+        ex = _attach_media(profile, rec.example)
+        key = repr(sorted((rec.meta or {}).items()))
+        provs.setdefault(key, base | (rec.meta or {}))
+        batches.setdefault(key, []).append((ex, split))
+        if len(batches[key]) >= BATCH:
+            flush(key)
+    for key in list(batches):
+        flush(key)
     if report.read == 0 and not report.problems:
         raise DataError(f"{path} held no examples", "check that the file is not empty")
+
+
+def _label(ex: Example) -> str | None:
+    """Return an example's label part (or short text answer), for the per-class summary."""
+    for part in ex.answer or []:
+        if part.kind == "label" and part.label:
+            return part.label
+    text = "".join(p.text or "" for p in ex.answer or [] if p.kind == "text").strip()
+    return text if text and len(text) <= 40 else None
+
+
+def _attach_media(profile: Profile, ex: Example) -> Example:
+    """Store large image/audio parts as content-addressed attachments (by their modality)."""
+    prompt = []
+    for part in ex.prompt:
+        media = part.image if part.kind == "image" else part.audio if part.kind == "audio" \
+            else None
+        if media is None or media.nbytes <= INLINE_MEDIA_BYTES:
+            prompt.append(part)
+            continue
+        data, mime = get_modality(part.kind).file_bytes(part)  # type: ignore[attr-defined]
+        sha = put_attachment(profile.store, profile.attachments_dir, data, kind=part.kind,
+                             mime=mime)
+        prompt.append(Part(kind=part.kind, attachment=sha))
+    return Example(prompt, ex.answer, ex.task, ex.source, ex.weight, ex.created_at,
+                   dict(ex.signals))

@@ -118,7 +118,7 @@ def bench_serve(
     """
     from harness.serve.server import make_server, serve_in_thread
 
-    server = make_server(profile, "127.0.0.1", 0)
+    server = make_server(profile, "127.0.0.1", 0, learn=False)
     server.app.record = record
     serve_in_thread(server)
     url, model = server.url, server.app.model_name

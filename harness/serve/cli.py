@@ -23,8 +23,10 @@ DEFAULT_PORT = 8765
 @click.option("--model-name", default=None,
               help="Model id to announce (default: the profile name).")
 @click.option("--quiet", is_flag=True, help="Do not log each request.")
+@click.option("--no-learn", is_flag=True,
+              help="Serve the plain champion: posted ratings are stored but teach nothing.")
 def serve(profile: str, host: str, port: int, key_name: str | None, model_name: str | None,
-          quiet: bool) -> None:  # fmt: skip
+          quiet: bool, no_learn: bool) -> None:  # fmt: skip
     """Serve the profile's champion over an OpenAI-compatible API (Ctrl-C stops)."""
     from harness.serve.auth import api_key_for
     from harness.serve.server import make_server
@@ -32,7 +34,7 @@ def serve(profile: str, host: str, port: int, key_name: str | None, model_name: 
     key = api_key_for(host, key_name)
     prof = open_profile(profile)
     try:
-        server = make_server(prof, host, port, key, model_name)
+        server = make_server(prof, host, port, key, model_name, learn=not no_learn)
     except BaseException:
         prof.close()
         raise

@@ -9,6 +9,7 @@ conversation is longer than the model's context.
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 import threading
 from collections.abc import Iterator, Sequence
@@ -20,9 +21,12 @@ from harness.errors import DataError, ServeError
 from harness.vocab import ASSISTANT, BOS, EOS, USER, IncrementalDecoder, encode_text
 
 if TYPE_CHECKING:
+    import torch
+
     from harness.graph.build import Graph
     from harness.graph.generate import Sampling
     from harness.profile import Profile
+    from harness.serve.learning import ServeLearning
 
 ROLES = ("system", "user", "assistant")
 NO_CHAMPION_HINT = "evolve one with `insitu evolve`"
@@ -123,23 +127,39 @@ def encode_chat(messages: Sequence[Message], budget: int) -> list[int]:
 class ChampionModel:
     """A loaded champion graph, shared by threads: every graph step runs under one lock."""
 
-    def __init__(self, graph: Graph, individual_id: str, context: int) -> None:
+    def __init__(self, graph: Graph, individual_id: str, context: int,
+                 learning: ServeLearning | None = None) -> None:  # fmt: skip
         self.graph = graph.eval()
         self.individual_id = individual_id
         self.context = context
+        self.learning = learning
         self._lock = threading.Lock()
 
     @classmethod
-    def load(cls, profile: Profile) -> ChampionModel:
-        """Load the profile's champion, or raise ServeError saying how to get one."""
+    def load(cls, profile: Profile, learn: bool = False,
+             learning: ServeLearning | None = None) -> ChampionModel:  # fmt: skip
+        """Load the profile's champion, or raise ServeError saying how to get one.
+
+        With `learn`, the graph gets the chat's adapters and control input and learns online
+        (`learning` switches to it, or a new learner is made); without, the plain champion.
+        """
         from harness.graph.checkpoint import load
 
         row = champion_row(profile)
         if row is None:
             raise ServeError(f"profile '{profile.name}' has no champion yet", NO_CHAMPION_HINT)
         path = Path(profile.checkpoints_dir) / row["checkpoint"]
-        graph = load(path, device="cpu")
-        return cls(graph, str(row["id"]), int(graph.genome.get("context", 256)))
+        if not learn:
+            graph = load(path, device="cpu")
+        else:
+            from harness.serve.learning import ServeLearning, prepare_served
+
+            graph = prepare_served(profile, path)
+            if learning is None:
+                learning = ServeLearning(profile, graph, str(row["id"]))
+            else:
+                learning.switch(graph, str(row["id"]))
+        return cls(graph, str(row["id"]), int(graph.genome.get("context", 256)), learning)
 
     def prompt_tokens(self, messages: Sequence[Message], max_tokens: int) -> list[int]:
         """Encode a chat for this model, leaving room for up to `max_tokens` of reply."""
@@ -171,8 +191,19 @@ class ChampionModel:
         draw = sampler(sampling, gen)
         ids = torch.as_tensor(list(tokens), dtype=torch.long)
         decoder = IncrementalDecoder()
+        with contextlib.ExitStack() as held_model:
+            if self.learning is not None:  # online learning waits until this reply is done
+                held_model.enter_context(self.learning.gate.generating())
+            yield from self._sample(ids, draw, decoder, sampling, stop, res)
+
+    def _sample(self, ids: torch.Tensor, draw: Any, decoder: IncrementalDecoder,
+                sampling: Sampling, stop: Sequence[str], res: Generation) -> Iterator[str]:
+        """Run the prompt, then draw tokens until a stop (the steps of `stream`)."""
+        import torch
+
+        control = self.learning.control() if self.learning is not None else None
         with self._lock, torch.inference_mode():
-            state = self.graph.init_state(1)
+            state = self.graph.init_state(1, control)
         logits = None
         for t in range(ids.numel()):
             with self._lock, torch.inference_mode():

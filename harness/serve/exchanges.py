@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from harness.errors import DataError
-from harness.store.examples import add_examples
+from harness.store.examples import add_examples, example_hash
 from harness.store.records import add_conversation, add_message, add_rating, add_tag
 from harness.types import Example, Part
 
@@ -122,4 +122,7 @@ def rate(
                                     provenance={"via": "serve", "correction_of": message_id},
                                     message_id=message_id)
             out["correction_added"] = bool(added)
+            rows = profile.store.query("SELECT id FROM examples WHERE task = ? AND hash = ?",
+                                       [ex.task, example_hash(ex)])  # fmt: skip
+            out["example_id"] = str(rows[0]["id"]) if rows else None
     return out

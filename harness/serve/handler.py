@@ -20,7 +20,15 @@ from harness.errors import DataError, InsituError
 from harness.ids import new_id
 from harness.serve.auth import authorised
 from harness.serve.engine import ChampionModel, Generation, Message, parse_messages
-from harness.serve.exchanges import Exchange, NotFound, rate, record_exchange
+from harness.serve.exchanges import (
+    Exchange,
+    NotFound,
+    get_message,
+    prompt_of,
+    rate,
+    rating_value,
+    record_exchange,
+)
 
 if TYPE_CHECKING:
     from harness.graph.generate import Sampling
@@ -154,8 +162,16 @@ class Handler(BaseHTTPRequestHandler):
         mid = body.get("message_id")
         if not isinstance(mid, str) or not mid:
             raise ApiError(400, "'message_id' is required")
-        out = rate(self.app.profile, mid, body.get("value"), body.get("tag"),
-                   body.get("correction"))  # fmt: skip
+        value, tag, correction = body.get("value"), body.get("tag"), body.get("correction")
+        out = rate(self.app.profile, mid, value, tag, correction)
+        learning = self.app.model.learning
+        if learning is not None:  # the served model learns from it, as the chat's does
+            msg = get_message(self.app.profile, mid)
+            score = None if value is None else rating_value(value)
+            signals = learning.signals(out, msg, prompt_of(self.app.profile, msg), score,
+                                       tag, correction)  # fmt: skip
+            learning.learn(signals)
+            out["learning"] = [s.kind for s in signals]
         self._send_json(201, out)
 
     def _chat(self) -> None:

@@ -28,9 +28,10 @@ class ServeApp:
     """The state shared by request threads: the profile, its champion and the API key."""
 
     def __init__(self, profile: Profile, api_key: str | None = None,
-                 model_name: str | None = None) -> None:  # fmt: skip
+                 model_name: str | None = None, learn: bool = True) -> None:  # fmt: skip
         self.profile = profile
-        self.model = ChampionModel.load(profile)
+        self.learn = learn  # posted ratings teach the served model online, as in the chat
+        self.model = ChampionModel.load(profile, learn)
         self.model_name = model_name or profile.name
         self.api_key = api_key
         self.record = True  # store every exchange in the profile (benchmarks switch it off)
@@ -43,7 +44,8 @@ class ServeApp:
         if row is not None and str(row["id"]) != self.model.individual_id:
             with self._reload:
                 if str(row["id"]) != self.model.individual_id:
-                    self.model = ChampionModel.load(self.profile)
+                    self.model = ChampionModel.load(self.profile, self.learn,
+                                                    self.model.learning)  # fmt: skip
                     log.info("serving the new champion %s", self.model.individual_id)
         return self.model
 
@@ -85,6 +87,13 @@ class InsituServer(ThreadingHTTPServer):
             self.address_family = socket.AF_INET6
         super().__init__(address, Handler)
 
+    def server_close(self) -> None:
+        """Close the socket, then let online learning finish and save the adapters."""
+        super().server_close()
+        learning = self.app.model.learning
+        if learning is not None:
+            learning.close()
+
     def handle_error(self, request: Any, client_address: Any) -> None:
         """Log a failed request; a client that hung up (reset, broken pipe) is not an error."""
         exc = sys.exc_info()[1]
@@ -106,6 +115,7 @@ def make_server(
     port: int = 0,
     api_key: str | None = None,
     model_name: str | None = None,
+    learn: bool = True,
 ) -> InsituServer:
     """Load the champion and bind a server (port 0 picks a free port); serve_forever runs it."""
     from harness.serve.auth import is_loopback
@@ -114,7 +124,7 @@ def make_server(
         from harness.serve.auth import api_key_for
 
         api_key_for(host, None)  # raises the refusal
-    app = ServeApp(profile, api_key, model_name)
+    app = ServeApp(profile, api_key, model_name, learn)
     return InsituServer((host, port), app)
 
 

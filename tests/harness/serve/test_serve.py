@@ -238,3 +238,39 @@ def test_serve_command_errors_are_clear(mentor, monkeypatch):
     Profile.create("fresh").close()
     res = CliRunner().invoke(cli, ["serve", "-p", "fresh", "--port", "0"])
     assert isinstance(res.exception, ServeError) and "no champion yet" in str(res.exception)
+
+
+def test_posted_corrections_teach_the_served_model(served, mentor):
+    """Corrections posted over HTTP are learned online: the served model then answers with them."""
+    c = client(served)
+    prompt, wanted = "What is my cat called?", "Your cat is called Miso."
+    resp = c.chat.completions.create(model="mentor", max_tokens=24, temperature=0.0,
+                                     messages=[{"role": "user", "content": prompt}])
+    before = resp.choices[0].message.content
+    assert before != wanted
+    mid = resp.model_extra["insitu"]["message_id"]
+    status, out = post(served.url + "/insitu/ratings", {"message_id": mid, "correction": wanted})
+    assert status == 201 and out["learning"] == ["correction"] and out["example_id"]
+    learning = served.app.model.learning
+    assert learning.wait_idle(120)
+    assert learning.learner.last_error is None and learning.learner.updates > 0
+    events = mentor.store.query("SELECT kind FROM events WHERE kind = 'online'")
+    assert events, "the learn report is recorded in the profile"
+    again = c.chat.completions.create(model="mentor", max_tokens=40, temperature=0.0,
+                                      messages=[{"role": "user", "content": prompt}])
+    assert again.choices[0].message.content == wanted
+
+
+def test_no_learn_serves_the_plain_champion(mentor):
+    """With learning off, ratings are stored but nothing is queued for learning."""
+    server = make_server(mentor, "127.0.0.1", 0, learn=False)
+    serve_in_thread(server)
+    try:
+        resp = client(server).chat.completions.create(
+            model="mentor", max_tokens=8, messages=[{"role": "user", "content": "Hi"}])
+        mid = resp.model_extra["insitu"]["message_id"]
+        status, out = post(server.url + "/insitu/ratings", {"message_id": mid, "value": "up"})
+        assert status == 201 and "learning" not in out and server.app.model.learning is None
+    finally:
+        server.shutdown()
+        server.server_close()

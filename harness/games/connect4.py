@@ -1,0 +1,85 @@
+"""Connect-four on 6 rows x 7 columns: actions 0-6 drop a disc in a column; typed as 1-7.
+
+Cells are row-major with row 0 at the top; a disc falls to the lowest empty cell of its column.
+Four in a row (horizontal, vertical or diagonal) wins; a full board without one is a draw.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from harness.games.base import Game, IllegalMove, State, lines_through
+
+ROWS, COLS = 6, 7
+LINES = lines_through(ROWS, COLS, 4)
+LINES_AT: list[list[tuple[int, ...]]] = [[ln for ln in LINES if i in ln] for i in range(ROWS * COLS)]
+#: Columns nearest the centre first: the usual move ordering for search.
+CENTRE_FIRST = (3, 2, 4, 1, 5, 0, 6)
+
+
+class ConnectFour(Game):
+    """Drop discs; four in a row wins."""
+
+    name: ClassVar[str] = "connect4"
+    rows: ClassVar[int] = ROWS
+    cols: ClassVar[int] = COLS
+    actions: ClassVar[int] = COLS
+    search_order: ClassVar[tuple[int, ...] | None] = CENTRE_FIRST
+
+    def legal(self, state: State) -> list[int]:
+        """Return the columns that are not full (none once the game is over)."""
+        if state.over:
+            return []
+        return [c for c in range(COLS) if state.cells[c] == 0]
+
+    def apply(self, state: State, action: int) -> State:
+        """Drop the mover's disc in column `action` and decide the winner."""
+        if not state.over and isinstance(action, int) and not 0 <= action < COLS:
+            raise IllegalMove(f"column {action + 1} does not exist",
+                              f"pick a column from 1 to {COLS}")  # fmt: skip
+        if not state.over and isinstance(action, int) and state.cells[action] != 0:
+            raise IllegalMove(f"column {action + 1} is full",
+                              "pick a column whose top cell is empty")  # fmt: skip
+        self.check(state, action)
+        cells = list(state.cells)
+        row = max(r for r in range(ROWS) if cells[r * COLS + action] == 0)
+        cell = row * COLS + action
+        cells[cell] = state.player
+        winner = None
+        if any(all(cells[i] == state.player for i in ln) for ln in LINES_AT[cell]):
+            winner = state.player
+        elif all(cells[:COLS]):
+            winner = 0
+        return State(tuple(cells), 3 - state.player, winner, state.moves + 1)
+
+    def heuristic(self, state: State) -> float:
+        """Return a window score for the player to move: open threes, twos and centre discs."""
+        me, score = state.player, 0.0
+        cells = state.cells
+        for ln in LINES:
+            mine = theirs = 0
+            for i in ln:
+                v = cells[i]
+                if v == me:
+                    mine += 1
+                elif v:
+                    theirs += 1
+            if mine and not theirs:
+                score += (0.0, 1.0, 4.0, 16.0)[mine - 1] if mine < 4 else 0.0
+            elif theirs and not mine:
+                score -= (0.0, 1.0, 4.0, 16.0)[theirs - 1] if theirs < 4 else 0.0
+        for r in range(ROWS):
+            v = cells[r * COLS + 3]
+            score += 1.0 if v == me else (-1.0 if v else 0.0)
+        return score / (abs(score) + 50.0)
+
+    def symmetries(self, state: State, policy: list[float]) -> list[tuple[State, list[float]]]:
+        """Return the state and its left-right mirror."""
+        cells = tuple(state.cells[r * COLS + (COLS - 1 - c)] for r in range(ROWS)
+                      for c in range(COLS))  # fmt: skip
+        mirror = State(cells, state.player, state.winner, state.moves)
+        return [(state, list(policy)), (mirror, list(reversed(policy)))]
+
+    def render(self, state: State) -> str:
+        """Return the board with the column numbers underneath."""
+        return super().render(state) + "\n" + " ".join(str(c + 1) for c in range(COLS))
