@@ -69,10 +69,15 @@ def profile() -> None:
 @click.argument("name")
 @click.option("--from", "template", default=DEFAULT_TEMPLATE, show_default=True,
               help=f"Template name ({', '.join(template_names())}) or a path to a .toml file.")
-def profile_create(name: str, template: str) -> None:
-    """Create profile NAME from a template."""
-    with Profile.create(name, template) as prof:
+@click.option("--blank", is_flag=True,
+              help="Start from untrained seeds, not from the champion the template ships.")
+def profile_create(name: str, template: str, blank: bool) -> None:
+    """Create profile NAME from a template (with the template's pre-trained champion, if any)."""
+    with Profile.create(name, template, blank=True if blank else None) as prof:
         click.echo(f"created profile '{prof.name}' from template '{prof.template}' at {prof.path}")
+        rows = prof.store.query("SELECT id FROM individuals WHERE status = 'champion'")
+        if rows:
+            click.echo(f"  starts from the template's pre-trained champion {rows[0]['id']}")
 
 
 @profile.command("list")

@@ -14,6 +14,7 @@ from harness.config import ProfileConfig, parse_config
 from harness.errors import ProfileError
 from harness.ids import new_id
 from harness.paths import check_profile_name, profile_dir, profiles_dir
+from harness.shipped import blank_by_default, install, template_champion
 from harness.store.db import Store
 from harness.store.files import _fsync_dir, clean_stale_temps
 from harness.store.records import get_setting, set_setting
@@ -21,6 +22,11 @@ from harness.templates import DEFAULT_TEMPLATE, load_template
 
 DB_NAME = "profile.db"
 DEFAULT_PROFILE = "default"
+
+
+def _blank(blank: bool | None) -> bool:
+    """Return whether a new profile skips its template's shipped champion."""
+    return blank_by_default() if blank is None else blank
 
 
 class Profile:
@@ -49,8 +55,13 @@ class Profile:
 
     # -- lifecycle ---------------------------------------------------------------------------
     @classmethod
-    def create(cls, name: str, template: str = DEFAULT_TEMPLATE) -> Profile:
-        """Create a new profile from a template; fail if it exists. Built aside, then renamed."""
+    def create(cls, name: str, template: str = DEFAULT_TEMPLATE,
+               blank: bool | None = None) -> Profile:  # fmt: skip
+        """Create a new profile from a template; fail if it exists. Built aside, then renamed.
+
+        The template's shipped champion (if any) becomes the profile's first champion unless
+        `blank` (default: $INSITU_BLANK_PROFILES) asks for a profile that starts from seeds.
+        """
         final = profile_dir(name)
         if final.exists():
             raise ProfileError(
@@ -80,6 +91,9 @@ class Profile:
                                 "created_at": time.time(),
                             }
                         )
+                shipped = None if _blank(blank) else template_champion(template)
+                if shipped is not None:
+                    install(store, staging, shipped, template_name)
             try:
                 os.rename(staging, final)
             except OSError as exc:

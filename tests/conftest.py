@@ -19,9 +19,11 @@ DATA = SHARED / "data"
 
 @pytest.fixture(autouse=True)
 def insitu_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Point INSITU_HOME at a fresh temp folder for each test."""
+    """Point INSITU_HOME at a fresh temp folder for each test; profiles start blank."""
     home = tmp_path / "insitu-home"
     monkeypatch.setenv("INSITU_HOME", str(home))
+    # profiles start from seeds unless a test asks for a template's shipped champion
+    monkeypatch.setenv("INSITU_BLANK_PROFILES", "1")
     return home
 
 

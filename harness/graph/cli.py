@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from harness.cliutil import json_option, profile_option, table
-from harness.errors import ProfileError
+from harness.errors import ConfigError, ProfileError
 from harness.genome import Genome, content_hash, load_genome
 
 if TYPE_CHECKING:
@@ -189,3 +189,33 @@ def show(
         click.echo(json.dumps(info, indent=2, sort_keys=True))
     else:
         click.echo(render(info))
+
+
+@graph.command("export")
+@profile_option
+@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+def export(profile: str, out: Path) -> None:
+    """Write the profile's champion as one checkpoint file, with its metrics in the metadata.
+
+    A file written to `profiles/<template>.champion.safetensors` is the champion that template
+    ships (see scripts/pretrain-chat.sh).
+    """
+    from harness.chat.model import champion_row
+    from harness.cliutil import open_profile
+    from harness.graph.checkpoint import load, save
+
+    with open_profile(profile) as prof:
+        row = champion_row(prof)
+        if row is None:
+            raise ConfigError(f"profile '{prof.name}' has no champion yet",
+                              f"evolve one first: `insitu evolve -p {prof.name}`")  # fmt: skip
+        path = prof.path / row["checkpoint"]
+        if not path.is_file():
+            path = prof.checkpoints_dir / row["checkpoint"]
+        metrics = prof.store.query("SELECT metrics FROM individuals WHERE id = ?", [row["id"]])
+        g = load(path, device="cpu")
+        extra = {"metrics": metrics[0]["metrics"] or "{}", "params": str(g.num_parameters()),
+                 "individual": str(row["id"])}  # fmt: skip
+        save(g, out, extra=extra)
+    click.echo(f"wrote champion {row['id']} ({g.family}, {g.num_parameters():,} parameters, "
+               f"metrics {extra['metrics']}) to {out}")
