@@ -24,7 +24,7 @@ from harness.store.records import get_setting
 from . import format as fmt
 from .card import model_card
 from .format import BundleError
-from .gate import attachments_of, dumps_examples, gate_metrics, pick_gate
+from .gate import attachments_of, dumps_examples, gate_metrics, loads_examples, pick_gate
 
 Progress = Callable[[float, str], None]
 DEFAULT_LICENSE = "other"
@@ -115,7 +115,8 @@ def _data_files(profile: Profile, files: dict[str, bytes]) -> dict[str, int]:
 
 def collect(profile: Profile, population: bool = False, include_data: bool = False,
             license: str = DEFAULT_LICENSE,
-            progress: Progress | None = None) -> tuple[dict[str, Any], dict[str, bytes], dict[str, int]]:  # fmt: skip
+            progress: Progress | None = None,
+            ) -> tuple[dict[str, Any], dict[str, bytes], dict[str, int]]:  # fmt: skip
     """Return (manifest without file list, files, data counts) of a profile's bundle.
 
     1. Find the champion; add its genome, checkpoint, record and online adapters.
@@ -161,6 +162,9 @@ def collect(profile: Profile, population: bool = False, include_data: bool = Fal
     gates: dict[str, dict[str, float]] = {}
     for t in profile.config.tasks:
         examples = pick_gate(profile.store, t.name)
+        kept = profile.path / "bundle" / "gates" / f"{t.name}.jsonl"
+        if not examples and kept.is_file():  # an imported task without data: pass its gate on
+            examples = loads_examples(kept.read_bytes(), str(kept))
         if not examples:
             continue
         metrics = gate_metrics(graph, t, examples, profile.attachments_dir, profile.config.model)
@@ -181,13 +185,13 @@ def collect(profile: Profile, population: bool = False, include_data: bool = Fal
             "ON g.id = i.genome_id WHERE i.run_id = ? AND i.status = 'alive' "
             "AND i.checkpoint IS NOT NULL ORDER BY i.birth", [champ["run_id"]])
         for row in rows:
-            path = checkpoint_file(profile, row["checkpoint"])
-            if path is None:
+            found = checkpoint_file(profile, row["checkpoint"])
+            if found is None:
                 continue
             row["metrics"] = json.loads(row["metrics"] or "{}")
             base = f"population/{row['id']}"
             files[f"{base}/genome.json"] = _json(json.loads(row["genome"]))
-            files[f"{base}/model.safetensors"] = path.read_bytes()
+            files[f"{base}/model.safetensors"] = found.read_bytes()
             files[f"{base}/individual.json"] = _json(_individual(profile, row))
             members += 1
     data_counts: dict[str, int] = {}

@@ -13,6 +13,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import re
 import shutil
 import sqlite3
 import time
@@ -41,6 +42,7 @@ Progress = Callable[[float, str], None]
 #: The folder inside an imported profile that keeps the bundle's manifest, card and gate sets.
 BUNDLE_DIR = "bundle"
 _DAMAGED = "the bundle is damaged; ask for it again"
+_SHA = re.compile(r"[0-9a-f]{64}")
 
 
 def _config(bundle: Bundle) -> tuple[ProfileConfig, str]:
@@ -52,8 +54,9 @@ def _config(bundle: Bundle) -> tuple[ProfileConfig, str]:
     except InsituError as exc:
         raise BundleError(f"the bundle's profile config is invalid: {exc.message}",
                           _DAMAGED) from None
-    except (KeyError, TypeError) as exc:
-        raise BundleError(f"the bundle's profile config lacks {exc}", _DAMAGED) from None
+    except (KeyError, TypeError, AttributeError, ValueError) as exc:
+        raise BundleError(f"the bundle's profile config is unreadable ({exc})",
+                          _DAMAGED) from None
 
 
 def _data_rows(bundle: Bundle) -> dict[str, list[dict[str, Any]]]:
@@ -69,8 +72,28 @@ def _data_rows(bundle: Bundle) -> dict[str, list[dict[str, Any]]]:
                 v is None or isinstance(v, str | int | float) for v in row.values()
             ):  # fmt: skip
                 raise BundleError(f"{name} holds a row this insitu cannot store", _DAMAGED)
+        for row in rows:
+            _check_refs(name, row)
         out[table] = rows
     return out
+
+
+def _check_refs(name: str, row: dict[str, Any]) -> None:
+    """Refuse attachment references that are not sha256 hex (they become file paths later)."""
+    shas = [row["sha256"]] if "sha256" in row else []
+    for column in ("prompt", "answer", "parts"):
+        if isinstance(row.get(column), str):
+            try:
+                parts = json.loads(row[column])
+            except ValueError:
+                raise BundleError(f"{name} holds unreadable {column} JSON", _DAMAGED) from None
+            if isinstance(parts, list):
+                shas += [p.get("attachment") for p in parts
+                         if isinstance(p, dict) and p.get("attachment") is not None]
+    for sha in shas:
+        if not isinstance(sha, str) or not _SHA.fullmatch(sha):
+            raise BundleError(f"{name} references the attachment {str(sha)[:80]!r}, which is not "
+                              "a sha256", "the bundle is unsafe and was not imported")
 
 
 def _members(bundle: Bundle) -> list[tuple[str, dict[str, Any], dict[str, Any], bytes]]:
@@ -99,6 +122,9 @@ def _plan(bundle: Bundle) -> dict[str, Any]:
     for name in bundle.files:
         if name.startswith("gates/") and name.endswith(".jsonl"):
             gates[name] = loads_examples(bundle.files[name], name)
+            for ex in gates[name]:
+                _check_refs(name, {"prompt": json.dumps([p.to_dict(inline=False) for p in
+                                                         [*ex.prompt, *(ex.answer or [])]])})
     lineage = bundle.json("profile/lineage.json") if "profile/lineage.json" in bundle.files \
         else []
     if not isinstance(lineage, list):

@@ -14,6 +14,7 @@ import math
 import stat
 import struct
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,9 @@ from .format import BundleError
 
 _DAMAGED = "the bundle is damaged or incomplete; ask for it again (or export it again)"
 _UNSAFE = "the bundle is unsafe and was not imported; do not use it"
+#: What the zip module raises on a mangled archive (all mean: damaged).
+_ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, struct.error, OSError, EOFError, ValueError,
+               NotImplementedError, RuntimeError, OverflowError, UnicodeDecodeError)
 #: Bytes per element of each safetensors dtype.
 DTYPE_SIZES = {"F64": 8, "F32": 4, "F16": 2, "BF16": 2, "I64": 8, "I32": 4, "I16": 2, "I8": 1,
                "U64": 8, "U32": 4, "U16": 2, "U8": 1, "BOOL": 1, "F8_E4M3": 1, "F8_E5M2": 1}
@@ -46,7 +50,8 @@ class Bundle:
 
     def jsonl(self, name: str) -> list[Any]:
         """Return the rows of a JSON-lines entry."""
-        return [json.loads(line) for line in self.files[name].splitlines() if line.strip()]
+        text = self.files[name].decode("utf-8")  # split as verified: str line breaks
+        return [json.loads(line) for line in text.splitlines() if line.strip()]
 
     @property
     def tasks(self) -> list[str]:
@@ -63,7 +68,7 @@ def _open(path: Path) -> zipfile.ZipFile:
                           "bundles are small; this is not one insitu wrote")
     try:
         return zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+    except _ZIP_ERRORS as exc:
         raise BundleError(f"{path.name} is not a readable bundle (zip): {exc}", _DAMAGED) from None
 
 
@@ -103,11 +108,7 @@ def _read(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) -> bytes:
     try:
         with zf.open(info) as f:
             data = f.read(limit + 1)
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError,
-            RuntimeError) as exc:  # fmt: skip
-        raise BundleError(f"the bundle entry {info.filename} cannot be read: {exc}",
-                          _DAMAGED) from None
-    except Exception as exc:  # zlib.error and friends from a mangled stream
+    except _ZIP_ERRORS as exc:
         raise BundleError(f"the bundle entry {info.filename} cannot be read: {exc}",
                           _DAMAGED) from None
     if len(data) > limit:
@@ -126,10 +127,12 @@ def _manifest(zf: zipfile.ZipFile, infos: dict[str, zipfile.ZipInfo]) -> dict[st
     except (ValueError, UnicodeDecodeError) as exc:
         raise BundleError(f"the bundle's manifest.json is not JSON: {exc}", _DAMAGED) from None
     if not isinstance(manifest, dict) or manifest.get("format") != fmt.FORMAT:
-        raise BundleError("manifest.json does not describe an insitu bundle "
-                          f"(format {str(manifest.get('format') if isinstance(manifest, dict) else None)[:40]!r})",
+        said = manifest.get("format") if isinstance(manifest, dict) else None
+        raise BundleError(f"manifest.json does not describe an insitu bundle (format "
+                          f"{str(said)[:40]!r})",
                           "only bundles written by `insitu export` can be imported")
     manifest = fmt.migrate_manifest(manifest)
+    _check_fields(manifest)
     files = manifest.get("files")
     if not isinstance(files, list) or not all(
         isinstance(f, dict) and isinstance(f.get("path"), str)
@@ -138,6 +141,28 @@ def _manifest(zf: zipfile.ZipFile, infos: dict[str, zipfile.ZipInfo]) -> dict[st
     ):  # fmt: skip
         raise BundleError("manifest.json has no valid file list", _DAMAGED)
     return manifest
+
+
+def _check_fields(manifest: dict[str, Any]) -> None:
+    """Check the types of the manifest's descriptive fields (they are shown and relied on)."""
+    def ok() -> bool:
+        """Return whether every field has its type."""
+        profile, tasks = manifest.get("profile"), manifest.get("tasks")
+        return (isinstance(profile, dict) and isinstance(profile.get("name"), str)
+                and isinstance(tasks, list)
+                and all(isinstance(t, dict) and all(isinstance(t.get(k), str)
+                                                    for k in ("name", "kind", "modality"))
+                        for t in tasks)
+                and isinstance(manifest.get("champion"), dict)
+                and isinstance(manifest["champion"].get("gates", {}), dict)
+                and isinstance(manifest.get("includes"), dict)
+                and isinstance(manifest.get("app"), dict)
+                and isinstance(manifest.get("license"), str)
+                and isinstance(manifest.get("created"), str))  # fmt: skip
+
+    if not ok():
+        raise BundleError("manifest.json lacks a field or has one of the wrong type "
+                          "(profile, tasks, champion, includes, app, license, created)", _DAMAGED)
 
 
 def _check_files(zf: zipfile.ZipFile, infos: dict[str, zipfile.ZipInfo],
@@ -219,17 +244,20 @@ def check_genome(name: str, genome: Any) -> dict[str, Any]:
     """Check that every unit, stem and head of a genome is registered; return it validated."""
     if not isinstance(genome, dict):
         raise BundleError(f"{name} is not a genome", _DAMAGED)
-    groups = (("unit", registry.units, [n.get("op") for n in genome.get("nodes", [])
-                                        if isinstance(n, dict)]),
-              ("stem", registry.stems, [s.get("op") for s in (genome.get("stems") or {}).values()
-                                        if isinstance(s, dict)]),
-              ("head", registry.heads, [h.get("op") for h in (genome.get("heads") or {}).values()
-                                        if isinstance(h, dict)]),
-              ("unit", registry.units, [n.get("prenorm") and "norm" for n in
-                                        genome.get("nodes", []) if isinstance(n, dict)]))
+    def pick(value: Any, key: str) -> list[Any]:
+        """Return `key` of every dict in a list (or a dict's values); [] for anything else."""
+        items = value.values() if isinstance(value, dict) else value
+        return [x.get(key) for x in items if isinstance(x, dict)] \
+            if isinstance(items, list | type({}.values())) else []
+
+    nodes = genome.get("nodes")
+    groups = (("unit", registry.units, pick(nodes, "op")),
+              ("stem", registry.stems, pick(genome.get("stems"), "op")),
+              ("head", registry.heads, pick(genome.get("heads"), "op")),
+              ("unit", registry.units, ["norm" if p else None for p in pick(nodes, "prenorm")]))
     for kind, reg, ops in groups:
         for op in ops:
-            if op and op not in reg.declared_names():
+            if op and (not isinstance(op, str) or op not in reg.declared_names()):
                 raise BundleError(
                     f"{name} uses the {kind} '{str(op)[:60]}', which this insitu does not know",
                     f"install the plugin that provides '{str(op)[:60]}', then import again",
@@ -238,6 +266,9 @@ def check_genome(name: str, genome: Any) -> dict[str, Any]:
         return load_genome(genome)
     except InsituError as exc:
         raise BundleError(f"{name} is not a valid genome: {exc.message}", _DAMAGED) from None
+    except (TypeError, ValueError, KeyError, AttributeError, IndexError) as exc:
+        raise BundleError(f"{name} is not a valid genome ({type(exc).__name__}: {exc})",
+                          _DAMAGED) from None
 
 
 def _check_models(files: dict[str, bytes]) -> None:
@@ -289,7 +320,7 @@ def read_bundle(path: str | Path) -> Bundle:
             files = _check_files(zf, infos, manifest)
     except BundleError:
         raise
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError, KeyError) as exc:
+    except (*_ZIP_ERRORS, KeyError) as exc:
         raise BundleError(f"{path.name} cannot be read: {exc}", _DAMAGED) from None
     _check_models(files)
     return Bundle(path, manifest, files)

@@ -13,6 +13,16 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+#: The metric naming how much the gate sets of imported tasks got worse (0: kept).
+GATE_DROP = "gate_drop"
+#: Quality lost per unit of gate drop (accuracy points or bits per byte).
+GATE_WEIGHT = 10.0
+
+
+def gate_drop(before: Mapping[str, float], after: Mapping[str, float]) -> float:
+    """Return the summed loss of gate score (higher-is-better scores per task), never below 0."""
+    return sum(max(0.0, before[t] - after[t]) if t in after else 1.0 for t in before)
+
 
 @dataclass(frozen=True)
 class MetricSpec:
@@ -55,12 +65,18 @@ class TaskMetric:
         return out
 
     def score(self, metrics: Mapping[str, float]) -> float | None:
-        """Return the mean per-task score (higher is better), or None when nothing was measured."""
+        """Return the mean per-task score (higher is better), or None when nothing was measured.
+
+        A measured `gate_drop` (how much an imported skill's gate set got worse) is subtracted
+        GATE_WEIGHT times, so a graph grown from a friend's keeps the old skill.
+        """
         found = self.specs(metrics)
         if not found:
             return None
         scores = [v if s.higher_is_better else -v for s, v in found.values()]
-        return sum(scores) / len(scores)
+        drop = metrics.get(GATE_DROP)
+        penalty = GATE_WEIGHT * float(drop) if drop is not None and _finite(drop) else 0.0
+        return sum(scores) / len(scores) - penalty
 
     def label(self) -> str:
         """Return the names of the metrics, for tables and plots."""

@@ -14,6 +14,8 @@ if TYPE_CHECKING:
 #: Function names a bundle module may offer, in the order they are tried.
 EXPORT_NAMES = ("export_bundle", "export_profile", "export")
 IMPORT_NAMES = ("import_bundle", "import_profile")
+#: Cells of the status-line progress bar of /export and /import.
+BAR_WIDTH = 20
 
 
 def _bundle_function(names: tuple[str, ...]) -> Any:
@@ -33,6 +35,20 @@ def _unwired(h: Handlers, verb: str) -> None:
               "in a terminal", "warning", timeout=10)
 
 
+def _progress(h: Handlers, verb: str) -> Any:
+    """Return a (fraction, message) callback that shows a progress bar in the status line."""
+    app = h.app
+
+    def report(fraction: float, message: str) -> None:
+        """Draw the bar from the worker thread (through the app's thread-safe call)."""
+        filled = max(0, min(BAR_WIDTH, round(fraction * BAR_WIDTH)))
+        bar = "█" * filled + "░" * (BAR_WIDTH - filled)
+        app.call_from_thread(app.chat.status.say,
+                             f"{verb} {bar} {fraction:4.0%} {message}", "yellow")
+
+    return report
+
+
 def do_export(h: Handlers, args: list[str]) -> None:
     """Export the open profile to PATH (default NAME.insitu in the current folder)."""
     fn = _bundle_function(EXPORT_NAMES)
@@ -43,8 +59,17 @@ def do_export(h: Handlers, args: list[str]) -> None:
         return
     profile = h.app.profile
     target = Path(args[0]).expanduser() if args else Path(f"{h.app.profile_name}.insitu")
-    h.background(lambda: fn(profile, target),
-                 lambda result: h.say(f"exported to {result or target}"), "/export")
+    progress = _progress(h, "exporting")
+
+    def done(result: Any) -> None:
+        """Report where the bundle went and what it holds."""
+        path = getattr(result, "path", None) or result or target
+        h.app.chat.status.say(f"exported to {path}", "green")
+        h.say(f"exported to {path} (champion, tasks, gate sets; no conversations, no keys)")
+
+    h.background(lambda: fn(profile, target, progress=progress), done, "/export",
+                 failed=lambda: h.app.chat.status.say("export failed; nothing was written",
+                                                      "red"))
 
 
 def do_import(h: Handlers, args: list[str]) -> None:
@@ -53,14 +78,23 @@ def do_import(h: Handlers, args: list[str]) -> None:
     if fn is None:
         _unwired(h, "import")
         return
+    if not args:
+        raise DataError("/import needs a bundle path", "usage: /import PATH [NAME]")
     source = Path(args[0]).expanduser()
     name = args[1] if len(args) > 1 else None
+    progress = _progress(h, "importing")
 
     def done(result: Any) -> None:
+        """Close the imported profile and offer to switch to it."""
         made = getattr(result, "name", None) or result
+        if hasattr(result, "close"):
+            result.close()
+        h.app.chat.status.say(f"imported {source.name} as '{made}'", "green")
         h.say(f"imported {source.name} as profile '{made}'; switch with /profile {made}")
 
-    h.background(lambda: fn(source, name) if name else fn(source), done, "/import")
+    h.background(lambda: fn(source, name, progress=progress), done, "/import",
+                 failed=lambda: h.app.chat.status.say("import refused; no profile was created",
+                                                      "red"))
 
 
 def do_teach(h: Handlers, args: list[str]) -> None:
