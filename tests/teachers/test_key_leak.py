@@ -6,12 +6,17 @@ import json
 import logging
 import os
 import secrets
+import shutil
 import stat
+import zipfile
 
 from click.testing import CliRunner
 
 from harness.cli import cli
+from harness.genome import canonical_json, content_hash
+from harness.graph.checkpoint import load
 from harness.paths import keys_file, profiles_dir
+from harness.store.population import add_individual, put_genome
 
 from .helpers import install_champion
 
@@ -19,7 +24,8 @@ LOGGERS = ("", "LiteLLM", "LiteLLM Router", "LiteLLM Proxy", "openai", "openai._
            "httpx", "httpcore", "insitu.serve")
 
 
-def test_keys_never_leak(champion_ckpt, student, caplog, capfd):
+def test_keys_never_leak(champion_ckpt, student, caplog, capfd, tmp_path):
+    """Keys never reach profile files, logs, output or an exported bundle."""
     from harness.profile import Profile
     from harness.serve.auth import api_key_for
     from harness.serve.server import make_server, serve_in_thread
@@ -70,6 +76,18 @@ def test_keys_never_leak(champion_ckpt, student, caplog, capfd):
         server.server_close()
         mentor.close()
     student.store.db.execute("PRAGMA wal_checkpoint(FULL)")
+    # an exported bundle (with its data) holds the teacher configs but no key
+    shutil.copy(champion_ckpt, student.checkpoints_dir / "champion.safetensors")
+    graph = load(champion_ckpt)
+    gid = put_genome(student.store, content_hash(graph.genome), canonical_json(graph.genome),
+                     graph.family, graph.num_parameters())
+    add_individual(student.store, gid, checkpoint="champion.safetensors", status="champion")
+    bundle = tmp_path / "student.insitu"
+    assert "keys: never included" in run("export", "-p", "student", str(bundle), "--include-data")
+    assert bundle.is_file()
+    with zipfile.ZipFile(bundle) as zf:
+        members = {n: zf.read(n) for n in zf.namelist()}
+    assert any(b"LEAK_KEY" in data for data in members.values())  # the key's name is kept
 
     captured = capfd.readouterr()
     texts = {"cli output": "\n".join(outputs), "logs": caplog.text,
@@ -85,6 +103,9 @@ def test_keys_never_leak(champion_ckpt, student, caplog, capfd):
                 data = f.read_bytes()
                 assert secret.encode() not in data, f"a key leaked into {f}"
                 assert secret[-16:].encode() not in data, f"part of a key leaked into {f}"
+        for name, data in [("the bundle file", bundle.read_bytes()), *members.items()]:
+            assert secret.encode() not in data and secret[-16:].encode() not in data, (
+                f"a key leaked into {name} of the exported bundle")
     # the keys file lives outside every profile folder
     assert profiles_dir() not in path.parents
     assert not [f for f in profiles_dir().rglob("*") if f.name == path.name]
