@@ -79,3 +79,23 @@ def _short(value: Any) -> str:
 def phase_of(row: dict[str, Any]) -> str:
     """Return an individual's phase (a column, or inside its metrics)."""
     return str(row.get("phase") or row.get("metrics", {}).get("phase") or "-")
+
+
+def task_metrics(metrics: dict[str, Any], per_task: int = 4) -> list[str]:
+    """Return one line per task from `task/metric` and `gate/task/metric` keys of a champion.
+
+    A profile grown from a friend's bundle keeps its old task as a gate set: both tasks show,
+    e.g. "spoken: accuracy 0.85" and "mnist (gate): accuracy 0.844".
+    """
+    groups: dict[str, dict[str, float]] = {}
+    for key, value in metrics.items():
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            continue
+        parts = key.split("/")
+        if len(parts) == 2:
+            groups.setdefault(parts[0], {})[parts[1]] = float(value)
+        elif len(parts) == 3 and parts[0] == "gate":
+            groups.setdefault(f"{parts[1]} (gate)", {})[parts[2]] = float(value)
+    return [f"{task}: " + ", ".join(f"{name} {value:.3g}"
+                                    for name, value in sorted(values.items())[:per_task])
+            for task, values in sorted(groups.items())]  # fmt: skip

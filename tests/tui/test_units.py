@@ -12,7 +12,7 @@ from harness.store.population import add_individual, put_genome
 from harness.store.records import add_event
 from tui.commands import SlashError, is_command, parse, unescape
 from tui.literal import MAX_SHOWN_CHARS, literal, shown, visible
-from tui.population_data import load_population, payload_summary
+from tui.population_data import load_population, payload_summary, task_metrics
 from tui.widgets.status_line import learned_text
 
 
@@ -68,3 +68,11 @@ def test_learned_text() -> None:
     assert learned_text(Report("up", "m", 1, 80.4, 2.31, 2.05)) == \
         "learned from 👍 in 80 ms (1 step, loss 2.31 → 2.05)"
     assert learned_text(Report("tag", "m", 0, 1.0, 0.0, 0.0)) == "noted a tag"
+
+
+def test_task_metrics_show_every_task_and_the_gate() -> None:
+    """A grown champion's new task and its old task's gate set each get a line."""
+    lines = task_metrics({"accuracy": 0.85, "spoken/accuracy": 0.85, "spoken/loss": 0.41,
+                          "gate/mnist/accuracy": 0.844, "gate_drop": 0.0, "note": "x"})
+    assert lines == ["mnist (gate): accuracy 0.844", "spoken: accuracy 0.85, loss 0.41"]
+    assert task_metrics({"heldout_bpb": 2.5}) == []

@@ -15,7 +15,13 @@ from textual.widgets import DataTable, Footer, Header, Label, Sparkline, Static
 
 from tui import features
 from tui.evolution import unavailable_message, worker_available
-from tui.population_data import PopulationState, load_population, payload_summary, phase_of
+from tui.population_data import (
+    PopulationState,
+    load_population,
+    payload_summary,
+    phase_of,
+    task_metrics,
+)
 
 REFRESH_S = 2.0
 
@@ -129,8 +135,10 @@ class PopulationScreen(Screen[None]):
         head = f"{state.total} individuals stored, {state.alive} alive"
         if c is None:
             return Text(f"{head}; no champion crowned yet")
+        tasks = task_metrics(c.get("metrics") or {})
         return Text.assemble(
             ("Champion ", "bold"), (c["id"][-10:], "bold cyan"),
             f"  {c.get('family') or '-'} · {c.get('params') or 0:,} parameters · phase "
             f"{phase_of(c)} · generation {c.get('generation', 0)} · fitness "
-            f"{fitness_text(c.get('fitness'))}\n{head}")
+            f"{fitness_text(c.get('fitness'))}\n"
+            + "".join(f"  {line}\n" for line in tasks) + head)
