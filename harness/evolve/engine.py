@@ -15,6 +15,7 @@ from harness.errors import ConfigError, EvolutionError
 from harness.ids import new_id
 from harness.profile import Profile
 
+from .incumbent import find_incumbent
 from .ledger import Ledger
 from .persist import (
     RunState,
@@ -114,7 +115,12 @@ class Engine:
         planner = Planner(self.profile.path, self.run_id, self.settings, self.strategies,
                           lambda kind, payload: self.reporter.on_event(kind, payload, None))
         if st.generation == 0:
-            plans = planner.seeds(self.plan, self.profile.config.model, self.rng, st)
+            incumbent = find_incumbent(self.store, Path(self.profile.path), self.plan)
+            plans = planner.seeds(self.plan, self.profile.config.model, self.rng, st, incumbent)
+            if incumbent is not None:
+                self.reporter.on_event("incumbent", {"individual": incumbent.id,
+                                                     "family": incumbent.genome.get("family")},
+                                       None)  # fmt: skip
             st.size = max(self.settings.population, len(plans))
         else:
             if not self.ledger.members:

@@ -24,6 +24,7 @@ from harness.store.population import Parent
 
 from .crossover import crossover
 from .genes import align, renumber
+from .incumbent import Incumbent, incumbent_plan
 from .member import Member
 from .mutations import MUTATIONS, mutate, operator_names
 from .persist import RunState
@@ -54,14 +55,25 @@ class Planner:
 
     # ------------------------------------------------------------------------------ seeds
     def seeds(
-        self, tasks: TaskPlan, model: ModelConfig, rng: random.Random, state: RunState
+        self, tasks: TaskPlan, model: ModelConfig, rng: random.Random, state: RunState,
+        incumbent: Incumbent | None = None,
     ) -> list[dict[str, Any]]:
-        """Return the plans of the seed individuals (renumbered to unique innovation ids)."""
+        """Return the plans of the seed individuals (renumbered to unique innovation ids).
+
+        An incumbent champion (shipped or imported) takes the first slot with its own ids and
+        weights; the fresh seeds are numbered after it.
+        """
         plans = []
         genomes = seed_genomes(tasks, model, self.settings.population, rng,
                                self.settings.param_bound, self.settings.seed_train)  # fmt: skip
         first = self.strategies.phases.first()
-        for slot, g in enumerate(genomes):
+        if incumbent is not None:
+            state.innovation = max(state.innovation,
+                                   int(incumbent.genome.get("next_innovation", 0)))
+            plans.append(incumbent_plan(
+                incumbent, self.root, checkpoint_rel(self.run_id, 0, 0, init=True),
+                checkpoint_rel(self.run_id, 0, 0), rng.getrandbits(31), first))  # fmt: skip
+        for slot, g in enumerate(genomes, start=len(plans)):
             g = renumber(g, state.innovation)
             state.innovation = int(g["next_innovation"])
             plans.append({
