@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
 
 from harness.cliutil import json_option, open_profile, profile_option, table
-from harness.errors import TeacherError
+from harness.errors import DataError, TeacherError
 from teachers import config as tconfig
 
 
@@ -194,14 +195,19 @@ def keys_remove(name: str) -> None:
 @click.option("--topic", default=None, help="What the pairs should be about.")
 @click.option("--batch", type=int, default=8, show_default=True, help="Pairs asked per request.")
 @click.option("--seed", type=int, default=None, help="Seed for picking the examples shown.")
+@click.option("--prompts", "prompts_file", type=click.Path(dir_okay=False, path_type=Path),
+              default=None, help="Questions (one per line) a micro-model teacher answers "
+                                 "(distillation); the profile's own prompts follow.")
 @json_option
 def teach(profile: str, name: str | None, task: str | None, n: int, topic: str | None,
-          batch: int, seed: int | None, as_json: bool) -> None:  # fmt: skip
+          batch: int, seed: int | None, prompts_file: Path | None,
+          as_json: bool) -> None:  # fmt: skip
     """Have a teacher write N new training pairs; Ctrl-C keeps the pairs already stored."""
     from teachers.synth import TeachReport, synthesize
 
     if n < 1:
         raise click.BadParameter("--n must be at least 1", param_hint="--n")
+    prompts = read_prompts(prompts_file) if prompts_file is not None else []
     report = TeachReport()
     with open_profile(profile) as prof:
         cfg = tconfig.get(prof, name)
@@ -211,7 +217,7 @@ def teach(profile: str, name: str | None, task: str | None, n: int, topic: str |
             with click.progressbar(length=n, label=f"teaching from '{cfg.name}'",
                                    file=sys.stderr) as bar:  # fmt: skip
                 synthesize(prof, t, task, n, topic, batch, on_batch=bar.update, seed=seed,
-                           report=report)  # fmt: skip
+                           report=report, prompts=prompts)  # fmt: skip
         except TeacherError as exc:
             error = exc
         finally:
@@ -221,6 +227,22 @@ def teach(profile: str, name: str | None, task: str | None, n: int, topic: str |
         raise error
     if report.interrupted:
         sys.exit(130)
+
+
+def read_prompts(path: Path) -> list[str]:
+    """Return the non-empty lines of a prompts file, or raise a DataError saying what is wrong."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise DataError(f"no prompts file at {path}",
+                        "give a text file, one question per line") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DataError(f"cannot read the prompts file {path}: {exc}",
+                        "give a UTF-8 text file, one question per line") from None
+    prompts = [line.strip() for line in text.splitlines() if line.strip()]
+    if not prompts:
+        raise DataError(f"the prompts file {path} has no questions", "write one question per line")
+    return prompts
 
 
 def _report(report: Any, as_json: bool, error: TeacherError | None) -> None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -153,8 +153,12 @@ def synthesize(
     seed: int | None = None,
     threshold: float = DEFAULT_THRESHOLD,
     report: TeachReport | None = None,
+    prompts: Sequence[str] = (),
 ) -> TeachReport:
     """Ask the teacher for `n` new pairs for a task of the profile; store them as they come.
+
+    `prompts` are questions a micro-model teacher answers first (distillation: the person has
+    the questions, the teacher the answers); the profile's own prompts follow.
 
     1. Pick the mode: pairs (instruction-following teachers) or distill (micro-models).
     2. Load the task's examples into the near-duplicate memory and pick a few to show.
@@ -177,7 +181,7 @@ def synthesize(
                 return rep
             except _MicroModel:
                 rep.mode = "distill"  # an insitu micro-model answered: ask it prompts instead
-        _distill_loop(run, samples, topic, n)
+        _distill_loop(run, samples, topic, n, prompts)
     except KeyboardInterrupt:
         rep.interrupted = True
     return rep
@@ -223,9 +227,12 @@ def _pairs_loop(run: _Run, samples: list[tuple[str, str]], topic: str | None, n:
                        "pairs: the teacher kept writing pairs already in the data")  # fmt: skip
 
 
-def _distill_loop(run: _Run, samples: list[tuple[str, str]], topic: str | None, n: int) -> None:
+def _distill_loop(run: _Run, samples: list[tuple[str, str]], topic: str | None, n: int,
+                  prompts: Sequence[str] = ()) -> None:  # fmt: skip
+    """Ask a micro-model teacher prompts (topic, given prompts, the data's) until n pairs."""
     rep, teacher = run.report, run.teacher
-    pool = list(dict.fromkeys(([topic] if topic else []) + [p for p, _ in samples]))
+    given = [p.strip() for p in prompts if p.strip()]
+    pool = list(dict.fromkeys(([topic] if topic else []) + given + [p for p, _ in samples]))
     if not pool:
         raise TeacherError(f"teacher '{teacher.config.name}' is a micro-model: it answers prompts "
                            "but cannot invent them, and this task has no data yet",
