@@ -41,8 +41,8 @@ class SessionLike(Protocol):
         """Switch to a conversation and return its messages."""
         ...
 
-    def send(self, text: str) -> str:
-        """Store the person's message and return its id."""
+    def send(self, text: str, parts: list[Any] | None = None) -> str:
+        """Store the person's message (with image/audio parts) and return its id."""
         ...
 
     def reply(self, stop: threading.Event | None = None) -> Iterator[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 
@@ -17,23 +18,28 @@ REHEARSE_SECONDS = 20.0
 
 @click.command()
 @profile_option
-@click.argument("prompt")
+@click.argument("prompt", required=False, default="")
+@click.option("--attach", "attach", multiple=True, type=click.Path(path_type=Path),
+              help="Send an image or audio file with the message (repeatable).")
 @click.option("--temperature", type=float, default=None,
               help="Sampling temperature (0 = greedy); default from the profile.")
 @click.option("--max-tokens", type=int, default=None, help="Longest reply in bytes.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Sampling seed.")
-def ask(profile: str, prompt: str, temperature: float | None, max_tokens: int | None,
-        seed: int) -> None:  # fmt: skip
-    """Send PROMPT ('-' reads stdin) to the model; stream the reply; print its id on stderr."""
+def ask(profile: str, prompt: str, attach: tuple[Path, ...], temperature: float | None,
+        max_tokens: int | None, seed: int) -> None:  # fmt: skip
+    """Send PROMPT ('-' reads stdin) and attached media to the model; stream the reply; print
+    its id on stderr. A label profile (mnist, spoken-digits) answers an attachment's label."""
     from harness.chat.session import ChatSession
+    from harness.modality import modality_for
 
     text = clean_text(sys.stdin.buffer.read()) if prompt == "-" else prompt
+    parts = [modality_for(path).load(path) for path in attach]
     with ChatSession.open(profile, seed=seed) as session:
         s = session.sampling
         sampling = Sampling(s.temperature if temperature is None else temperature, s.top_k,
                             s.top_p, s.max_tokens if max_tokens is None else max_tokens)
         session.new_conversation()
-        session.send(text)
+        session.send(text, parts)
         if session.last_notice:
             click.echo(f"note: {session.last_notice}", err=True)
         for piece in session.reply(sampling=sampling):
@@ -63,10 +69,13 @@ def rate(profile: str, message_id: str, value: str, tags: tuple[str, ...],
         if correction is not None:
             eid = session.correct(message_id, correction)
             click.echo(f"saved correction as example {eid}")
-        session.learner.wait_idle(rehearsal=False)
+        learner = session.learner
+        if learner is None:  # a label chat learned before rate/tag/correct returned
+            return
+        learner.wait_idle(rehearsal=False)
         for report in reports:
             click.echo(report.describe())
-        if session.learner.wait_idle(REHEARSE_SECONDS) and correction is not None:
+        if learner.wait_idle(REHEARSE_SECONDS) and correction is not None:
             click.echo("rehearsed until the correction is reproduced")
-        if session.learner.last_error:
-            click.echo(f"warning: online learning failed: {session.learner.last_error}", err=True)
+        if learner.last_error:
+            click.echo(f"warning: online learning failed: {learner.last_error}", err=True)

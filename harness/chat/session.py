@@ -3,10 +3,16 @@
 Every write (message, rating, tag, correction) is committed before the method returns; learning
 from it then happens in the online learner's worker thread (see harness/online). Replies are
 single-turn: the model sees the person's last message, as it does when it learns.
+
+Messages may carry images and audio (`send(text, parts=[...])`), stored as content-addressed
+attachments. On a profile whose task is a label task over images or audio (the mnist and
+spoken-digits templates) the reply is the label the model predicts for the message's media
+(harness.chat.label); ratings, tags and corrections work on those replies as on text.
 """
 
 from __future__ import annotations
 
+import json
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -16,6 +22,7 @@ import torch
 
 from harness.chat import history
 from harness.chat.inputs import message_text
+from harness.chat.label import LabelChat, label_task, load_part, store_part
 from harness.chat.model import (
     WARM_SECONDS,
     champion_row,
@@ -35,7 +42,13 @@ from harness.online.replay import load_items
 from harness.online.signals import LearnReport, Signal
 from harness.profile import Profile
 from harness.store.examples import add_examples, example_hash
-from harness.store.records import add_conversation, add_message, add_rating, add_tag
+from harness.store.records import (
+    add_conversation,
+    add_event,
+    add_message,
+    add_rating,
+    add_tag,
+)
 from harness.types import Example, Part
 
 #: sentiment scores at or beyond this size count as positive/negative (VADER's convention)
@@ -60,9 +73,16 @@ class ChatSession:
         sentiment: Callable[[str], float] | None = None,
         on_learned: Callable[[LearnReport], None] | None = None,
         warm_seconds: float = WARM_SECONDS,
+        warm_steps: int = 0,
     ) -> None:
         self.profile = profile
-        self.task = text_task(profile)
+        media_task = label_task(profile)
+        texts = [t for t in profile.config.tasks if t.kind == "text"]
+        self.labeler: LabelChat | None = None
+        if media_task is not None and not texts:
+            self.task = media_task.name
+        else:
+            self.task = text_task(profile)
         self.sentiment = sentiment
         self.on_learned = on_learned
         self.reports: deque[LearnReport] = deque(maxlen=100)
@@ -76,6 +96,13 @@ class ChatSession:
         self._conversation_id: str | None = None
         self._lock = threading.RLock()
         self._owns_profile = False
+        self._kept_out: set[str] = set()  # champions found worse on this profile's evidence
+        self.learner: OnlineLearner | None = None
+        if media_task is not None and not texts:
+            self.labeler = LabelChat(profile, media_task, seed, warm_seconds, warm_steps)
+            self.model_label = self.labeler.label
+            self.individual_id = self.labeler.individual_id
+            return
         model = load_chat_model(profile, device, seed, warm_seconds)
         self.model_label = model.label
         self.individual_id = model.individual_id
@@ -100,38 +127,76 @@ class ChatSession:
     @property
     def graph(self) -> Graph:
         """Return the graph replies come from."""
-        return self.learner.graph
+        if self.labeler is not None:
+            return self.labeler.graph
+        return self._lm().graph
+
+    def _lm(self) -> OnlineLearner:
+        """Return the online learner of a text chat (a label chat has none)."""
+        if self.learner is None:
+            raise DataError(f"profile '{self.profile.name}' classifies "
+                            f"{self.labeler.task.modality if self.labeler else 'media'}; "
+                            "it has no language model", "attach an image or a recording")
+        return self.learner
 
     @property
     def context(self) -> int:
         """Return the model's context length in tokens."""
+        if self.labeler is not None:
+            return int(self.profile.config.model.context)
         return int(self.graph.genome.get("context", self.profile.config.model.context))
 
     def switch_model(self, graph: Graph, *, individual_id: str | None = None,
                      label: str | None = None) -> None:  # fmt: skip
         """Chat with another graph from the next reply on (waits for a reply in progress)."""
+        if self.labeler is not None:
+            self.labeler.set_graph(graph, individual_id)
+            self.individual_id = individual_id
+            self.model_label = label or self.labeler.label
+            return
         graph = prepare(graph.to("cpu"), self.profile.config.online.adapter_rank, self._seed)
         key = (f"champion-{individual_id}" if individual_id
                else f"graph-{content_hash(graph.genome)[:16]}")
-        self.learner.set_graph(graph, OnlineState(self.profile.store, self.profile.path, key))
+        self._lm().set_graph(graph, OnlineState(self.profile.store, self.profile.path, key))
         self.individual_id = individual_id
         self.model_label = label or label_for(graph, individual_id)
 
     def refresh_champion(self) -> bool:
-        """Switch to the profile's newest champion if evolution found one; return True if so.
+        """Switch to the profile's newest champion if it is better here; return True if so.
 
-        Called between replies (the idle evolution worker stores champions as it finds them);
-        the switch itself waits for a reply in progress.
+        Called between replies (the idle evolution worker stores champions as it finds them).
+        The candidate must be as good as the current model on the profile's held-out data and
+        on the person's rated replies (see harness.chat.switch); one found worse is not tried
+        again. The switch itself waits for a reply in progress.
         """
         row = champion_row(self.profile)
-        if row is None or row["id"] == self.individual_id:
+        if row is None or row["id"] == self.individual_id or row["id"] in self._kept_out:
             return False
+        from harness.chat import switch
         from harness.graph.checkpoint import load
 
         path = self.profile.path / row["checkpoint"]
         if not path.is_file():
             path = self.profile.checkpoints_dir / row["checkpoint"]
-        self.switch_model(load(path, device="cpu"), individual_id=row["id"])
+        if self.labeler is not None:  # a label task: evolution's held-out accuracy decides
+            self.switch_model(load(path, device="cpu"), individual_id=row["id"])
+            return True
+        candidate = prepare(load(path, device="cpu"), self.profile.config.online.adapter_rank,
+                            self._seed)  # fmt: skip
+        learner = self._lm()
+        control = learner.control_vector()
+        with learner.gate.generating():  # online learning waits while both are scored
+            current = switch.scores(self.profile, self.task, self.graph, control)
+        verdict = switch.decide(current, switch.scores(self.profile, self.task, candidate,
+                                                       control))  # fmt: skip
+        add_event(self.profile.store, "champion_switch" if verdict.switch else "champion_kept",
+                  {"candidate": row["id"], "current": self.individual_id,
+                   **verdict.to_dict()}, individual_id=row["id"])  # fmt: skip
+        if not verdict.switch:
+            self._kept_out.add(row["id"])
+            self.last_notice = f"kept the current model: the new champion is {verdict.reason}"
+            return False
+        self.switch_model(candidate, individual_id=row["id"])
         return True
 
     # ------------------------------------------------------------------------- conversations
@@ -161,33 +226,43 @@ class ChatSession:
         return messages
 
     # ------------------------------------------------------------------------- exchange
-    def send(self, text: str) -> str:
-        """Store the person's message (and the sentiment tag it puts on the previous reply)."""
+    def send(self, text: str = "", parts: list[Part] | None = None) -> str:
+        """Store the person's message (and the sentiment tag it puts on the previous reply).
+
+        `parts` are images or audio clips sent with the text (stored as attachments); with
+        media the text may be empty.
+        """
+        refs = [store_part(self.profile, p) for p in parts or []]
+        typed = bool(text.strip())
+        if refs and not typed:
+            text = " ".join(f"[{r.kind}]" for r in refs)
         text, notice = message_text(text)
         store = self.profile.store
         cid = self.conversation_id
         last = store.query("SELECT id, role, text FROM messages WHERE conversation_id = ? "
                            "ORDER BY id DESC LIMIT 1", [cid])
         with store.write() as db:
-            mid = add_message(store, cid, "user", text)
+            mid = add_message(store, cid, "user", text,
+                              parts=[r.to_dict(inline=False) for r in refs] or None,
+                              attachments=[r.attachment for r in refs if r.attachment] or None)
             if notice:
                 db.execute("UPDATE messages SET notice = ? WHERE id = ?", [notice, mid])
             db.execute("UPDATE conversations SET title = ? WHERE id = ? AND "
                        "coalesce(title, '') = ''", [" ".join(text.split())[:60], cid])
         self.last_notice = notice
-        self.learner.learn_one(Signal("exchange", mid))
-        if last and last[0]["role"] == "assistant" and self.sentiment is not None:
+        if self.learner is not None:
+            self.learner.learn_one(Signal("exchange", mid))
+        if last and last[0]["role"] == "assistant" and self.sentiment is not None and typed:
             score = max(-1.0, min(1.0, float(self.sentiment(text))))
             prev = history.get_message(store, last[0]["id"])
             add_tag(store, prev["id"], sentiment_tag(score), source="sentiment", score=score)
-            self.learner.learn_one(Signal("tag", prev["id"], prev["prompt"] or "",
-                                          prev["text"] or "", score=score))
+            self._learn_tag(prev, score)
         return mid
 
     def _last_user(self) -> dict[str, Any]:
         """Return the newest user message of the current conversation, or raise DataError."""
         rows = self.profile.store.query(
-            "SELECT id, text FROM messages WHERE conversation_id = ? AND role = 'user' "
+            "SELECT id, text, parts FROM messages WHERE conversation_id = ? AND role = 'user' "
             "ORDER BY id DESC LIMIT 1", [self.conversation_id])
         if not rows:
             raise DataError("there is no message to reply to", "send() a message first")
@@ -204,6 +279,9 @@ class ChatSession:
         """
         user = self._last_user()
         cid = self.conversation_id
+        if self.labeler is not None:
+            yield from self._label_reply(user, cid)
+            return
         s = sampling or self.sampling
         room = min(s.max_tokens, self.context // 2)
         prompt = prompt_tokens(user["text"] or "", self.context, room)
@@ -215,9 +293,10 @@ class ChatSession:
         complete = False
         individual = self.individual_id
         try:
-            with self.learner.gate.generating():
+            learner = self._lm()
+            with learner.gate.generating():
                 for token in stream(self.graph, prompt, s, gen,
-                                    control=self.learner.control_vector()):
+                                    control=learner.control_vector()):
                     if stop is not None and stop.is_set():
                         break
                     if token.text:
@@ -233,9 +312,28 @@ class ChatSession:
                     db.execute("UPDATE messages SET notice = 'stopped' WHERE id = ?", [mid])
             self.last_reply_id = mid
 
-    def ask(self, text: str, sampling: Sampling | None = None) -> str:
+    def _label_reply(self, user: dict[str, Any], cid: str) -> Iterator[str]:
+        """Reply to a message's image or clip with the predicted label; store the reply."""
+        assert self.labeler is not None
+        refs = _media_refs(user.get("parts"))
+        if not refs:
+            kind = self.labeler.task.modality
+            raise DataError(f"profile '{self.profile.name}' answers {kind}s, and the message "
+                            f"has no {kind}", "attach one: /image PATH in the chat, or "
+                            "send(text, parts=[...])" if kind == "image" else
+                            "attach one: /audio PATH or /record in the chat")
+        part = load_part(self.profile, refs[0])
+        label, prob = self.labeler.predict(part)
+        mid = add_message(self.profile.store, cid, "assistant", label,
+                          parts=[{"kind": "label", "label": label, "p": round(prob, 4)}],
+                          individual_id=self.individual_id)
+        self.last_reply_id = mid
+        yield label
+
+    def ask(self, text: str = "", sampling: Sampling | None = None,
+            parts: list[Part] | None = None) -> str:  # fmt: skip
         """Send a message and return the whole reply (a convenience for scripts and tests)."""
-        self.send(text)
+        self.send(text, parts)
         return "".join(self.reply(sampling=sampling))
 
     # ------------------------------------------------------------------------- signals
@@ -253,22 +351,50 @@ class ChatSession:
             raise DataError(f"a rating is +1 or -1, not {value!r}", "rate with +1 (👍) or -1 (👎)")
         msg = self._reply_message(message_id)
         add_rating(self.profile.store, message_id, value, source="user")
-        self.learner.learn_one(Signal("up" if value > 0 else "down", message_id,
-                                      msg["prompt"] or "", msg["text"] or ""))
+        if self.labeler is not None:
+            self._label_learn(message_id, msg["text"] or "", value)
+            return
+        self._lm().learn_one(Signal("up" if value > 0 else "down", message_id,
+                                    msg["prompt"] or "", msg["text"] or ""))
 
     def tag(self, message_id: str, tag: str) -> None:
         """Store a tag on a reply; its sentiment (if a scorer was given) is a weak signal."""
         msg = self._reply_message(message_id)
         add_tag(self.profile.store, message_id, tag, source="user")
         score = float(self.sentiment(tag)) if self.sentiment is not None else 0.0
-        self.learner.learn_one(Signal("tag", message_id, msg["prompt"] or "", msg["text"] or "",
-                                      score=max(-1.0, min(1.0, score))))
+        self._learn_tag(msg, max(-1.0, min(1.0, score)))
+
+    def _learn_tag(self, msg: dict[str, Any], score: float) -> None:
+        """Learn from a tag's sentiment: a weak rating (a label chat acts only on clear ones)."""
+        if self.labeler is not None:
+            if abs(score) >= SENTIMENT_CUT:
+                self._label_learn(msg["id"], msg["text"] or "", 1 if score > 0 else -1)
+            return
+        self._lm().learn_one(Signal("tag", msg["id"], msg["prompt"] or "", msg["text"] or "",
+                                    score=score))
+
+    def _prompt_media(self, message_id: str) -> list[Part]:
+        """Return the media references of the user message a reply answered."""
+        rows = self.profile.store.query(
+            "SELECT u.parts FROM messages u JOIN messages m ON m.id = ? WHERE "
+            "u.conversation_id = m.conversation_id AND u.role = 'user' AND u.id < m.id "
+            "ORDER BY u.id DESC LIMIT 1", [message_id])
+        return _media_refs(rows[0]["parts"]) if rows else []
+
+    def _label_learn(self, message_id: str, label: str, value: int) -> None:
+        """Take a few steps on the media a label reply answered (towards or away from it)."""
+        assert self.labeler is not None
+        refs = self._prompt_media(message_id)
+        if refs:
+            self.labeler.learn(load_part(self.profile, refs[0]), label, value)
 
     def correct(self, message_id: str, text: str) -> str:
         """Store the reply the person wanted as a training example; schedule learning; its id."""
         msg = self._reply_message(message_id)
         answer, _ = message_text(text, "correction")
         answer = answer.strip()
+        if self.labeler is not None:
+            return self._label_correct(message_id, answer)
         ex = Example(prompt=[Part.of_text(msg["prompt"] or "")], answer=[Part.of_text(answer)],
                      task=self.task, source="chat")
         store = self.profile.store
@@ -278,9 +404,28 @@ class ChatSession:
             rows = store.query("SELECT id FROM examples WHERE task = ? AND hash = ?",
                                [self.task, example_hash(ex)])
         eid = str(rows[0]["id"])
-        self.learner.learn_one(Signal("correction", message_id, msg["prompt"] or "", answer,
+        self._lm().learn_one(Signal("correction", message_id, msg["prompt"] or "", answer,
                                       original=msg["text"] or "", key=f"ex:{eid}"))
         return eid
+
+    def _label_correct(self, message_id: str, answer: str) -> str:
+        """Store the media and its right label as a training example, learn it; its id."""
+        assert self.labeler is not None
+        label = self.labeler.check_label(answer)
+        refs = self._prompt_media(message_id)
+        if not refs:
+            raise DataError("the message this reply answered has no image or audio",
+                            "correct a reply to a picture or a recording")
+        ex = Example(prompt=[refs[0]], answer=[Part.of_label(label)], task=self.task,
+                     source="chat")
+        store = self.profile.store
+        with store.write():
+            add_examples(store, [(ex, "train")], message_id=message_id,
+                         provenance={"via": "chat", "correction_of": message_id})
+            rows = store.query("SELECT id FROM examples WHERE task = ? AND hash = ?",
+                               [self.task, example_hash(ex)])
+        self.labeler.learn(load_part(self.profile, refs[0]), label, 1)
+        return str(rows[0]["id"])
 
     def _learned(self, report: LearnReport) -> None:
         """Keep a report and pass it on to the UI's callback."""
@@ -292,18 +437,22 @@ class ChatSession:
     def likelihood(self, prompt: str, reply: str) -> float:
         """Return the mean log-probability per token of `reply` (and EOS) given `prompt`."""
         pair = encode_pair(prompt, reply, self.context)
-        with self.learner.gate.generating(), torch.no_grad():
+        learner = self._lm()
+        with learner.gate.generating(), torch.no_grad():
             inputs, targets, mask = collate([pair], self.graph.device)
-            logp = token_logprobs(self.graph, inputs, targets, self.learner.control_vector())
+            logp = token_logprobs(self.graph, inputs, targets, learner.control_vector())
             return float(mean_logprob(logp, mask)[0])
 
     def wait_learned(self, timeout: float | None = None) -> bool:
         """Wait until every scheduled signal is learned and rehearsal is done; False on timeout."""
+        if self.learner is None:
+            return True  # a label chat learns before rate/tag/correct return
         return self.learner.wait_idle(timeout)
 
     def close(self) -> None:
         """Finish learning, save the adapters and control state (and close an owned profile)."""
-        self.learner.close()
+        if self.learner is not None:
+            self.learner.close()
         if self._owns_profile:
             self.profile.close()
 
@@ -312,3 +461,11 @@ class ChatSession:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _media_refs(parts_json: str | None) -> list[Part]:
+    """Return the image/audio parts stored with a message (attachment references)."""
+    if not parts_json:
+        return []
+    return [Part.from_dict(d) for d in json.loads(parts_json)
+            if isinstance(d, dict) and d.get("kind") in ("image", "audio")]

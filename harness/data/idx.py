@@ -49,8 +49,9 @@ def _raw(path: Path) -> bytes:
     return data
 
 
-def read_idx(path: Path) -> np.ndarray:
+def read_idx(path: Path | str) -> np.ndarray:
     """Parse an IDX file into an array of its declared type and shape, or raise DataError."""
+    path = Path(path)
     data = _raw(path)
     if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] not in _DTYPES:
         raise DataError(f"{path} is not an IDX file (bad magic number)",
@@ -123,11 +124,12 @@ class IdxImporter:
         total = 0
         arrays = []
         for f in files:
+            images = read_idx(f)
             lab = labels_path(f)
             if lab is None:
                 raise DataError(f"{f} has no labels file beside it",
                                 f"put {_IMAGES.sub('labels-idx1-ubyte.gz', f.name)} next to it")
-            images, labels = read_idx(f), read_idx(lab)
+            labels = read_idx(lab)
             if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
                 raise DataError(f"{f} ({'x'.join(map(str, images.shape))}) and {lab.name} "
                                 f"({'x'.join(map(str, labels.shape))}) do not match",

@@ -80,7 +80,7 @@ class ScriptedSession:
                 "SELECT tag FROM tags WHERE message_id = ?", [r["id"]])]
         return rows
 
-    def send(self, text: str) -> str:
+    def send(self, text: str, parts: list[Any] | None = None) -> str:
         """Store the person's message (and the sentiment of it on the previous reply)."""
         if self.sentiment is not None and self.last_reply_id:
             score = self.sentiment(text)

@@ -147,7 +147,7 @@ class Handlers:
                         "/add")
 
     def do_image(self, args: list[str]) -> None:
-        """Attach a picture: shown in the chat; the model gets a text marker for now."""
+        """Attach a picture: shown in the chat and sent to the model through its image stem."""
         from modalities.image import ImageModality
 
         path = Path(args[0]).expanduser()
@@ -157,7 +157,7 @@ class Handlers:
                         "/image")
 
     def do_audio(self, args: list[str]) -> None:
-        """Attach a recording: shown in the chat; the model gets a text marker for now."""
+        """Attach a recording: shown in the chat and sent to the model through its audio stem."""
         from modalities.audio import AudioModality
 
         path = Path(args[0]).expanduser()
@@ -167,14 +167,25 @@ class Handlers:
                         "/audio")
 
     def do_record(self, args: list[str]) -> None:
-        """Record from the microphone (says plainly when audio is unavailable)."""
+        """Record from the microphone and send the clip (says plainly when audio is unavailable).
+
+        A length over the recorder's limit is capped to it with a notice; 0 s is refused.
+        """
         try:
             seconds = float(args[0]) if args else DEFAULT_RECORD_S
         except ValueError as exc:
             raise DataError(f"'{args[0]}' is not a number of seconds",
                             "usage: /record [SECONDS], e.g. /record 5") from exc
-        from modalities.audio import record
+        from modalities.audio import MAX_RECORD_SECONDS, record
 
+        if not seconds > 0:
+            raise DataError(f"a {seconds:g}-second recording has no audio",
+                            "give a length above 0, e.g. /record 3")
+        if seconds > MAX_RECORD_SECONDS:
+            self.say(f"recordings last at most {MAX_RECORD_SECONDS:.0f} s; recording "
+                     f"{MAX_RECORD_SECONDS:.0f} s instead of {seconds:g} s (attach longer clips "
+                     "with /audio PATH)", "warning", timeout=10)
+            seconds = MAX_RECORD_SECONDS
         status = self.app.chat.status
         status.say(f"recording {seconds:g} s…", "yellow")
         self.background(lambda: record(seconds),
@@ -182,7 +193,8 @@ class Handlers:
                         "/record", failed=lambda: status.say("no recording was made", "red"))
 
     def _send_media(self, part: Any, name: str, kind: str, caption: str) -> None:
-        """Show the attachment and send its marker (media chat arrives with issue 6)."""
+        """Show the attachment and send it with its caption (a label profile answers its label;
+        a text model reads the caption or a marker)."""
         if kind == "image":
             h, w = part.image.shape[:2]
             marker = f"[image: {name} {w}x{h}]"
@@ -190,7 +202,7 @@ class Handlers:
             seconds = len(part.audio) / part.sample_rate if part.sample_rate else 0.0
             marker = f"[audio: {name} {seconds:.1f} s]"
         text = f"{marker} {caption}".strip()
-        self.app.chat.send(text, attachments=[AttachmentView(part, name)])
+        self.app.chat.send(text, attachments=[AttachmentView(part, name)], parts=[part])
 
     # -- evolution -------------------------------------------------------------------------
     def do_evolve(self, args: list[str]) -> None:

@@ -123,8 +123,10 @@ class ChatScreen(Screen[None]):
         if self.send(unescape(text)):
             event.box.clear_text()
 
-    def send(self, text: str, attachments: list[Widget] | None = None) -> bool:
-        """Show and send a message, then stream the reply; return False if it was not sent."""
+    def send(self, text: str, attachments: list[Widget] | None = None,
+             parts: list[Any] | None = None) -> bool:  # fmt: skip
+        """Show and send a message (with media `parts`), then stream the reply; return False if
+        it was not sent."""
         if not text.strip():
             self.notify("type a message first (an empty message is not sent)",
                         severity="warning")
@@ -147,19 +149,20 @@ class ChatScreen(Screen[None]):
         self.refresh_bindings()
         self.status.say("thinking…", "dim")
         buffer = PieceBuffer(lambda: self.post_message(self.Pieces(buffer, reply)))
-        self._generate(session, text, user, reply, self.stop_event, buffer)
+        self._generate(session, text, user, reply, self.stop_event, buffer, parts)
         return True
 
     @work(thread=True, group="reply")
     def _generate(self, session: SessionLike, text: str, user: MessageView,
-                  reply: MessageView, stop: threading.Event, buffer: PieceBuffer) -> None:
+                  reply: MessageView, stop: threading.Event, buffer: PieceBuffer,
+                  parts: list[Any] | None = None) -> None:
         """Store the message, then stream the reply into the view (runs in a thread)."""
         call = self.app.call_from_thread
         previous = session.last_reply_id
         error: BaseException | None = None
         count = 0
         try:
-            user.message_id = session.send(text)
+            user.message_id = session.send(text, parts) if parts else session.send(text)
             notice = getattr(session, "last_notice", None)
             if notice:
                 call(self.notify, f"your message was {notice}", severity="warning",

@@ -1,0 +1,1 @@
+"""`insitu bench mnist|fsdd`: image and audio benchmarks (registered under `insitu.benches`)."""
