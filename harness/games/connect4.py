@@ -12,7 +12,7 @@ from harness.games.base import Game, IllegalMove, State, lines_through
 
 ROWS, COLS = 6, 7
 LINES = lines_through(ROWS, COLS, 4)
-LINES_AT: list[list[tuple[int, ...]]] = [[ln for ln in LINES if i in ln] for i in range(ROWS * COLS)]
+LINES_AT = [[ln for ln in LINES if i in ln] for i in range(ROWS * COLS)]
 #: Columns nearest the centre first: the usual move ordering for search.
 CENTRE_FIRST = (3, 2, 4, 1, 5, 0, 6)
 

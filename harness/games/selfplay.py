@@ -58,7 +58,7 @@ def self_play(
         total = sum(visits)
         history.append((state, [v / total for v in visits]))
         state = game.apply(state, pick(visits, 1.0 if state.moves < opening else 0.0, rng))
-    out = []
+    out: list[Sample] = []
     for s, pi in history:
         z = game.result(state, s.player)
         pairs = game.symmetries(s, pi) if augment else [(s, pi)]

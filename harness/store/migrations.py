@@ -187,3 +187,31 @@ def m0003_chat_search(db: Database) -> None:
     db.execute(f"CREATE TRIGGER messages_fts_ad AFTER DELETE ON messages BEGIN {delete} END")
     db.execute("CREATE TRIGGER messages_fts_au AFTER UPDATE OF text ON messages "
                f"BEGIN {delete} {insert} END")
+
+
+@migrations(name="0004_games")
+def m0004_games(db: Database) -> None:
+    """Add game ratings: each individual's Elo, tournament record and fixed-opponent results."""
+    db.table("game_ratings").create(
+        {
+            "individual_id": str,
+            "game": str,
+            "run_id": str,
+            "elo": float,
+            "games": int,
+            "wins": int,
+            "draws": int,
+            "losses": int,
+            "results": str,
+            "fitness": float,
+            "champion": int,
+            "checkpoint": str,
+            "updated_at": float,
+        },
+        pk=("individual_id", "game"),
+        foreign_keys=[("individual_id", "individuals", "id")],
+        not_null={"game", "elo", "updated_at"},
+        defaults={"games": 0, "wins": 0, "draws": 0, "losses": 0, "champion": 0},
+    )
+    db.table("game_ratings").create_index(["game", "champion"])
+    db.table("game_ratings").create_index(["run_id"])

@@ -8,7 +8,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from functools import partial
 
 from harness.config import TaskConfig
 from harness.errors import ConfigError
@@ -38,16 +37,18 @@ def _fitness(config: TaskConfig, data: TaskData, spec: ModalitySpec) -> Task:
     return FitnessTask(config)
 
 
-def _later(kind: str, config: TaskConfig, data: TaskData, spec: ModalitySpec) -> Task:
-    raise ConfigError(f"task {config.name}: the '{kind}' task kind is not available yet",
-                      "use a text, label or fitness task")
+def _game(config: TaskConfig, data: TaskData, spec: ModalitySpec) -> Task:
+    """Build a game task (scored by play against fixed opponents)."""
+    from harness.tasks.game import GameTask
+
+    return GameTask(config)
 
 
 KINDS: dict[str, Factory] = {
     "text": _text,
     "label": _label,
     "fitness": _fitness,
-    "game": partial(_later, "game"),
+    "game": _game,
 }
 
 

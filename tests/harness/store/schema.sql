@@ -62,6 +62,22 @@ CREATE TABLE "examples" (
    "provenance" TEXT,
    "created_at" REAL NOT NULL
 );
+CREATE TABLE "game_ratings" (
+   "individual_id" TEXT REFERENCES "individuals"("id"),
+   "game" TEXT NOT NULL,
+   "run_id" TEXT,
+   "elo" REAL NOT NULL,
+   "games" INTEGER DEFAULT 0,
+   "wins" INTEGER DEFAULT 0,
+   "draws" INTEGER DEFAULT 0,
+   "losses" INTEGER DEFAULT 0,
+   "results" TEXT,
+   "fitness" REAL,
+   "champion" INTEGER DEFAULT 0,
+   "checkpoint" TEXT,
+   "updated_at" REAL NOT NULL,
+   PRIMARY KEY ("individual_id", "game")
+);
 CREATE TABLE "genomes" (
    "id" TEXT PRIMARY KEY,
    "family" TEXT,
@@ -143,6 +159,10 @@ CREATE UNIQUE INDEX "idx_examples_task_hash"
     ON "examples" ("task", "hash");
 CREATE INDEX "idx_examples_task_split"
     ON "examples" ("task", "split");
+CREATE INDEX "idx_game_ratings_game_champion"
+    ON "game_ratings" ("game", "champion");
+CREATE INDEX "idx_game_ratings_run_id"
+    ON "game_ratings" ("run_id");
 CREATE INDEX "idx_individuals_run_id_birth"
     ON "individuals" ("run_id", "birth");
 CREATE INDEX "idx_individuals_status"

@@ -9,7 +9,7 @@ from harness.store.migrations import migrations
 
 HERE = Path(__file__).parent
 # Names of every migration that has shipped, in order. Append new ones; never edit or remove.
-SHIPPED = ["0001_initial", "0002_evolution", "0003_chat_search"]
+SHIPPED = ["0001_initial", "0002_evolution", "0003_chat_search", "0004_games"]
 
 
 def test_fresh_schema_matches_pinned(tmp_path: Path) -> None:

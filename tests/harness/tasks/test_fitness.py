@@ -26,6 +26,29 @@ def broken(graph):
 
 def wrong(graph):
     return "great"
+
+def nan(graph):
+    return float("nan")
+
+def hang(graph):
+    while True:
+        pass
+
+def variety(graph):
+    """Distinct unit kinds in the body, minus a size penalty: not differentiable."""
+    return len({n["op"] for n in graph.genome["nodes"]}) - graph.num_parameters() / 100_000
+
+def picky(graph):
+    """Variety, but fails in several ways on some graphs (the run must go on)."""
+    ops = {n["op"] for n in graph.genome["nodes"]}
+    if "attention" in ops:
+        while True:
+            pass
+    if "lstm" in ops:
+        raise RuntimeError("no lstm today")
+    if "rwkv" in ops:
+        return float("nan")
+    return variety(graph)
 '''
 
 
@@ -72,12 +95,87 @@ def test_fitness_job_scores_without_training(user_module: str, tmp_path: Path) -
     from harness.train.job import Job, run_job
 
     template = tmp_path / "judge.toml"
-    template.write_text(f'[[tasks]]\nname = "judge"\nkind = "fitness"\n'
-                        f'fitness = "{user_module}:several"\n')
+    template.write_text(
+        f'[[tasks]]\nname = "judge"\nkind = "fitness"\nfitness = "{user_module}:several"\n'
+    )
     with Profile.create("j", str(template)) as prof:
         path = str(prof.path)
     genome = seed("mlp", 3_000, context=16)
-    result = run_job(Job(genome, None, path, ["judge"], 0, 0.0, 0,
-                         str(tmp_path / "j.safetensors")))
+    result = run_job(Job(genome, None, path, ["judge"], 0, 0.0, 0, str(tmp_path / "j.safetensors")))
     assert result.error is None and result.steps == 0
     assert result.metrics["small"] == -result.params and result.metrics["judge/wide"] > 0
+
+
+def test_nan_and_hanging_callables_fail_clearly(user_module: str) -> None:
+    """NaN is refused and a callable past its time limit is stopped, both naming the callable."""
+    import time
+
+    from harness.tasks.fitness import FitnessTask
+
+    graph = graph_for({"chat": {"op": "lm", "args": {}}})
+    with pytest.raises(DataError, match="nan.*not NaN"):
+        fitness_task(f"{user_module}:nan").evaluate(graph)
+    task = FitnessTask(TaskConfig(name="judge", kind="fitness", fitness=f"{user_module}:hang"),
+                       time_limit=0.3)  # fmt: skip
+    start = time.monotonic()
+    with pytest.raises(DataError, match="hang took longer than 0.3 s"):
+        task.evaluate(graph)
+    assert time.monotonic() - start < 5
+
+
+def _seeds(n: int) -> list:  # type: ignore[type-arg]
+    """Return n small seeded MLP graphs with an lm head."""
+    import torch
+
+    from harness.graph.build import Graph
+    from harness.graph.seeds import seed
+
+    return [Graph(seed("mlp", 2_000, context=8), device="cpu",
+                  generator=torch.Generator().manual_seed(i)) for i in range(n)]  # fmt: skip
+
+
+def test_evolution_improves_a_custom_fitness(user_module: str) -> None:
+    """Evolution by mutation raises a non-differentiable score (distinct unit kinds) over time."""
+    import random
+
+    from harness.tasks.scored import evolve_scored
+
+    run = evolve_scored(fitness_task(f"{user_module}:variety"), _seeds(3), 12, random.Random(0),
+                        population=4, max_params=20_000)  # fmt: skip
+    assert run.history[0] < 1.0  # the MLP seeds hold one unit kind
+    assert run.history[-1] > run.history[0] + 0.9  # a second kind (or more) was found
+    assert run.history == sorted(run.history)
+    assert not run.failures
+
+
+def test_bad_fitness_gets_the_worst_score_and_the_run_goes_on(
+    user_module: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Raising, NaN, hanging or unimportable callables give the worst fitness, logged; no crash."""
+    import logging
+    import math
+    import random
+
+    from harness.tasks.fitness import FitnessTask
+    from harness.tasks.scored import evolve_scored
+
+    def task(spec: str) -> FitnessTask:
+        """Return a lenient fitness task with a short time limit."""
+        return FitnessTask(TaskConfig(name="judge", kind="fitness", fitness=spec),
+                           time_limit=0.2, strict=False)  # fmt: skip
+
+    caplog.set_level(logging.WARNING, logger="insitu.scored")
+    for spec, reason in [(f"{user_module}:broken", "asleep"), (f"{user_module}:nan", "NaN"),
+                         (f"{user_module}:hang", "longer than 0.2 s"),
+                         ("no_such_module_xyz:f", "cannot import")]:  # fmt: skip
+        run = evolve_scored(task(spec), _seeds(2), 2, random.Random(0))
+        assert len(run.failures) == 4 and all(reason in why for _, why in run.failures), spec
+        assert all(m.fitness == -math.inf for m in run.population)
+    assert "gets the worst fitness" in caplog.text
+    mixed = evolve_scored(task(f"{user_module}:picky"), _seeds(3), 12, random.Random(1),
+                          population=4, max_params=20_000)  # fmt: skip
+    assert mixed.best.fitness > mixed.history[0] and mixed.best.error is None
+    assert len(mixed.history) == 13
+    reasons = " ".join(why for _, why in mixed.failures)
+    for reason in ("NaN", "longer than 0.2 s", "no lstm today"):
+        assert reason in reasons  # each kind of failure happened, and the run went on

@@ -1,0 +1,271 @@
+"""The arena: a population of game graphs that self-play, train, compete and evolve.
+
+Each generation (see `Arena.generation`): the population's self-play games (half of them by
+the champion, whose games are the strongest data) fill a shared replay buffer; every graph
+trains its policy and value heads on it; every graph is scored against the fixed opponents
+(its fitness) and plays a round-robin tournament inside the population (its Elo); the worst
+non-champion is replaced by a mutated child of a parent picked by tournament, which inherits
+the parent's weights (harness.evolve.mutations). With a profile, individuals, checkpoints and
+ratings are stored (tables `individuals` and `game_ratings`).
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import torch
+
+from harness.games.base import Game
+from harness.games.mcts import MCTSConfig, MCTSPlayer
+from harness.games.net import GraphEvaluator, seed_genome
+from harness.games.players import Player
+from harness.games.selfplay import Replay, self_play, train
+from harness.games.tournament import (
+    ELO_START,
+    Standings,
+    fixed_opponents,
+    round_robin,
+    score_against,
+)
+from harness.graph.build import Graph
+from harness.ids import new_id
+
+
+@dataclass(frozen=True)
+class ArenaSettings:
+    """How an arena run spends its time."""
+
+    population: int = 4
+    families: tuple[str, ...] = ("mlp", "gru", "transformer", "cnn", "random")
+    budget: int = 8_000  # parameters of a seed
+    max_params: int = 50_000
+    simulations: int = 50  # MCTS simulations per self-play move
+    play_simulations: int = 400  # per move when scored, in tournaments and in `insitu play`
+    selfplay_games: int = 24  # per generation, over the whole population
+    train_steps: int = 300  # per individual and generation
+    batch: int = 64
+    lr: float | None = 1e-2  # None: each genome's own learning rate
+    eval_games: int = 10  # per fixed opponent, alternating sides
+    depths: tuple[int, ...] = (2,)  # alpha-beta opponents
+    replay: int = 20_000
+    seed: int = 0
+
+    @classmethod
+    def for_game(cls, game: Game, **overrides: Any) -> ArenaSettings:
+        """Return the defaults of a game (connect-four: bigger graphs, depths 2 and 4)."""
+        base = cls()
+        if game.name == "connect4":
+            base = replace(base, budget=30_000, max_params=200_000, depths=(2, 4), eval_games=6,
+                           selfplay_games=12, simulations=64, play_simulations=100)  # fmt: skip
+        return replace(base, **{k: v for k, v in overrides.items() if v is not None})
+
+
+@dataclass
+class Contestant:
+    """One individual of the arena: its graph, lineage and latest scores."""
+
+    id: str
+    graph: Graph
+    birth: int
+    operator: str = "seed"
+    parents: list[str] = field(default_factory=list)
+    metrics: dict[str, float] = field(default_factory=dict)
+    fitness: float | None = None
+    checkpoint: str = ""
+
+    @property
+    def family(self) -> str:
+        """Return the seed family of the graph."""
+        return self.graph.family
+
+
+@dataclass
+class ArenaResult:
+    """What a run did: generations, time, the champion and the final table rows."""
+
+    run_id: str
+    game: str
+    generations: int
+    seconds: float
+    champion: str | None
+    champion_checkpoint: str | None
+    rows: list[dict[str, Any]]
+    stopped: str = "goal"
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the result as JSON-able data."""
+        return dict(self.__dict__)
+
+
+Report = Callable[[int, list[dict[str, Any]]], None]
+
+
+class Arena:
+    """Evolves and self-plays a population of graphs at one game."""
+
+    def __init__(self, game: Game, settings: ArenaSettings | None = None, store: Any = None,
+                 on_generation: Report | None = None) -> None:  # fmt: skip
+        self.game = game
+        self.settings = settings or ArenaSettings.for_game(game)
+        self.rng = random.Random(self.settings.seed)
+        self.gen = torch.Generator().manual_seed(self.settings.seed)
+        self.replay = Replay(self.settings.replay)
+        self.standings = Standings()
+        self.members: list[Contestant] = []
+        self.births = 0
+        self.generation = 0
+        self.champion: Contestant | None = None
+        self.run_id = new_id()
+        self.store = store  # harness.games.persist.ArenaStore, or None
+        self.on_generation = on_generation
+        self.opponents = fixed_opponents(game, self.settings.depths)
+
+    # ------------------------------------------------------------------------------ players
+    def player(self, c: Contestant, simulations: int | None = None) -> Player:
+        """Return an MCTS player guided by a contestant's graph."""
+        sims = simulations or self.settings.play_simulations
+        return MCTSPlayer(GraphEvaluator(c.graph, self.game), MCTSConfig(simulations=sims),
+                          name=c.id[-6:])  # fmt: skip
+
+    def _add(self, graph: Graph, operator: str, parents: list[str]) -> Contestant:
+        """Add a new contestant (stored when the arena has a store)."""
+        c = Contestant(new_id(), graph, self.births, operator, parents)
+        self.births += 1
+        self.members.append(c)
+        if parents:
+            self.standings.ratings[c.id] = self.standings.rating(parents[0])
+        if self.store is not None:
+            self.store.add(self, c)
+        return c
+
+    def seed(self) -> None:
+        """Create the seed population: one graph per family, cycling through the families."""
+        s = self.settings
+        for i in range(s.population):
+            family = s.families[i % len(s.families)]
+            genome = seed_genome(self.game, family, s.budget, self.rng)
+            graph = Graph(genome, device="cpu", generator=self.gen)
+            self._add(graph, "seed", [])
+
+    # ------------------------------------------------------------------------------ one generation
+    def generation_step(self, deadline: float | None = None) -> bool:
+        """Run one generation; return False when the deadline stopped it early.
+
+        1. Seed the population, or (after the first generation) replace the worst
+           non-champion with a mutated child of a tournament-picked parent (`breed`).
+        2. Self-play: half of the games by the champion (or the first graph), the rest spread
+           over the others; every sample goes into the shared replay buffer.
+        3. Train every graph on the replay buffer.
+        4. Score every graph against the fixed opponents (fitness).
+        5. Round-robin tournament inside the population (Elo).
+        6. Crown the champion (fitness, then Elo); store and report.
+        """
+        s = self.settings
+        if not self.members:
+            self.seed()
+        elif self.generation > 0:
+            self.breed()
+
+        def late() -> bool:
+            """Return whether the deadline has passed."""
+            return deadline is not None and time.monotonic() >= deadline
+
+        lead = self.champion or self.members[0]
+        others = [m for m in self.members if m is not lead] or [lead]
+        cfg = MCTSConfig(simulations=s.simulations)
+        for k in range(s.selfplay_games):
+            who = lead if k % 2 == 0 else others[(k // 2) % len(others)]
+            self.replay.add(self_play(self.game, GraphEvaluator(who.graph, self.game), cfg,
+                                      self.rng))  # fmt: skip
+            if late():
+                if self.generation > 0:
+                    return False
+                break  # the first generation still trains and scores what it has
+        for m in self.members:
+            train(m.graph, self.game, self.replay, s.train_steps, self.rng, s.batch, s.lr)
+        for m in self.members:
+            if late() and m.fitness is not None:
+                continue  # keep the last scores of the ones we have no time to score again
+            m.metrics = score_against(self.game, self.player(m), self.opponents, s.eval_games,
+                                      self.rng)  # fmt: skip
+            m.fitness = m.metrics["fitness"]
+        if not late():
+            players = {m.id: self.player(m, max(8, s.play_simulations // 4)) for m in self.members}
+            round_robin(self.game, players, self.standings, self.rng)
+        self.champion = max(self.members, key=self._rank)
+        rows = self.rows()
+        if self.store is not None:
+            self.store.save_generation(self)
+        if self.on_generation is not None:
+            self.on_generation(self.generation, rows)
+        self.generation += 1
+        return True
+
+    def _rank(self, c: Contestant) -> tuple[float, float, int]:
+        """Return the key that orders contestants: fitness, Elo, then the younger."""
+        return (c.fitness if c.fitness is not None else -1.0, self.standings.rating(c.id), c.birth)
+
+    def breed(self) -> Contestant | None:
+        """Replace the worst non-champion by a mutated child of a tournament-picked parent."""
+        from harness.evolve.mutations import mutate, operator_names
+
+        if len(self.members) < 2:
+            return None
+        ranked = sorted(self.members, key=self._rank)
+        worst = next(m for m in ranked if m is not self.champion)
+        picks = self.rng.sample(self.members, min(3, len(self.members)))
+        parent = max(picks, key=self._rank)
+        weights = {"insert_node": 1.0, "change_op": 1.0, "widen": 1.0, "prune": 0.5,
+                   "add_connection": 0.5, "remove_node": 0.5, "change_hyper": 1.0}  # fmt: skip
+        child, ops = mutate(parent.graph, self.rng, self.gen, weights, self.rng.randint(1, 2),
+                            self.settings.max_params)  # fmt: skip
+        if not ops:
+            return None
+        self.members.remove(worst)
+        if self.store is not None:
+            self.store.retire(worst)
+        return self._add(child, operator_names(ops), [parent.id])
+
+    def rows(self) -> list[dict[str, Any]]:
+        """Return the table rows, best first."""
+        out = []
+        for rank, m in enumerate(sorted(self.members, key=self._rank, reverse=True), 1):
+            rec = self.standings.records.get(m.id)
+            out.append({
+                "rank": rank, "id": m.id, "family": m.family, "params": m.graph.num_parameters(),
+                "elo": round(self.standings.ratings.get(m.id, ELO_START), 1),
+                "wins": rec.wins if rec else 0, "draws": rec.draws if rec else 0,
+                "losses": rec.losses if rec else 0, "fitness": m.fitness,
+                "metrics": dict(m.metrics), "operator": m.operator,
+                "champion": m is self.champion, "checkpoint": m.checkpoint,
+            })  # fmt: skip
+        return out
+
+    # ------------------------------------------------------------------------------ the loop
+    def run(self, seconds: float | None = None, generations: int | None = None) -> ArenaResult:
+        """Run generations until the time or generation budget is spent; return the result."""
+        start = time.monotonic()
+        deadline = None if seconds is None else start + seconds
+        stopped = "goal"
+        done = 0
+        try:
+            while True:
+                if generations is not None and done >= generations:
+                    break
+                if deadline is not None and time.monotonic() >= deadline and done > 0:
+                    stopped = "deadline"
+                    break
+                if not self.generation_step(deadline):
+                    stopped = "deadline"
+                    break
+                done += 1
+        except KeyboardInterrupt:
+            stopped = "interrupted"
+        champ = self.champion
+        return ArenaResult(self.run_id, self.game.name, done, round(time.monotonic() - start, 2),
+                           champ.id if champ else None, champ.checkpoint if champ else None,
+                           self.rows(), stopped)  # fmt: skip

@@ -1,0 +1,232 @@
+"""`insitu bench tictactoe|connect4`: self-play and MCTS speed, and how fast the arena learns.
+
+Rows: self-play games per minute and MCTS simulations per second, each measured in `threads`
+worker processes of one torch thread (the harness's way of using cores) on a seed graph;
+then an arena run of `--minutes`: for tic-tac-toe, the arena time until the first champion
+that never loses to the perfect solver over `--games` games as each side (checked after
+every generation; checking time is not counted); for connect-four, the champion's win rate
+against alpha-beta depth 2 and 4 at the end.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import multiprocessing
+import random
+import time
+from typing import Any
+
+import click
+
+from harness.cliutil import json_option
+
+SPEED_SECONDS = 10.0
+
+
+def _worker(game_name: str, what: str, seconds: float, seed: int, cached: bool) -> int:
+    """Count simulations (or self-play games) done in `seconds` in this process.
+
+    Self-play gives every game a fresh cached evaluator (as the arena does); the cached MCTS row
+    keeps one evaluator for all searches (as a match does); the other evaluates every leaf.
+    """
+    import torch
+
+    torch.set_num_threads(1)
+    from harness.games import get_game
+    from harness.games.arena import ArenaSettings
+    from harness.games.mcts import MCTSConfig, search
+    from harness.games.net import GraphEvaluator, seed_genome
+    from harness.games.selfplay import self_play
+    from harness.graph.build import Graph
+
+    game = get_game(game_name)
+    s = ArenaSettings.for_game(game)
+    rng = random.Random(seed)
+    graph = Graph(seed_genome(game, "mlp", s.budget, rng), device="cpu")
+    cfg = MCTSConfig(simulations=s.simulations)
+    count = 0
+    end = time.monotonic() + seconds
+    shared = GraphEvaluator(graph, game)  # cached: one evaluator for every search, as in a match
+    while time.monotonic() < end:
+        evaluator = shared if cached else GraphEvaluator(graph, game, cache=False)
+        if what == "games":
+            self_play(game, evaluator, cfg, rng)
+            count += 1
+        else:
+            state = game.random_state(rng, game.rows * game.cols // 2)
+            search(game, state, evaluator, cfg, rng, noise=True)
+            count += cfg.simulations
+    return count
+
+
+def speed(game: str, what: str, threads: int, seconds: float, cached: bool = True) -> float:
+    """Return games per minute or simulations per second summed over `threads` processes."""
+    ctx = multiprocessing.get_context("spawn")
+    with cf.ProcessPoolExecutor(threads, mp_context=ctx) as pool:
+        jobs = [pool.submit(_worker, game, what, seconds, i, cached) for i in range(threads)]
+        total = sum(j.result() for j in jobs)
+    return total * 60.0 / seconds if what == "games" else total / seconds
+
+
+def _never_loses(arena: Any, games: int) -> int:
+    """Return the champion's losses to the perfect solver over `games` games as each side."""
+    from harness.games.players import PerfectPlayer, play_game
+
+    perfect = PerfectPlayer(arena.game)
+    player = arena.player(arena.champion)
+    rng = random.Random(777)
+    losses = 0
+    for k in range(2 * games):
+        if k % 2 == 0:
+            r, _ = play_game(arena.game, player, perfect, rng)
+        else:
+            r, _ = play_game(arena.game, perfect, player, rng)
+            r = -r
+        if r < 0:
+            losses += 1
+            break  # one loss decides it: move on to the next generation
+    return losses
+
+
+def learn(game_name: str, minutes: float, games: int, seed: int, progress: Any,
+          population: int | None = None) -> dict[str, Any]:  # fmt: skip
+    """Run an arena for `minutes`; return when (arena seconds) its champion first never lost."""
+    import torch
+
+    from harness.games import get_game
+    from harness.games.arena import Arena, ArenaSettings
+    from harness.games.players import AlphaBetaPlayer
+    from harness.games.tournament import against
+
+    torch.set_num_threads(1)  # micro-graphs: one intra-op thread (parallelism is processes)
+    game = get_game(game_name)
+    arena = Arena(game, ArenaSettings.for_game(game, seed=seed, population=population))
+    spent, first, generations = 0.0, None, 0
+    while spent < minutes * 60:
+        start = time.monotonic()
+        arena.generation_step(deadline=start + minutes * 60 - spent)
+        spent += time.monotonic() - start
+        generations += 1
+        if game.name == "tictactoe":
+            losses = _never_loses(arena, games)
+            progress(f"generation {generations - 1}: {spent:.0f} s, champion "
+                     f"{'never lost' if not losses else 'lost'}")  # fmt: skip
+            if not losses:
+                first = spent
+                break
+    out: dict[str, Any] = {"arena_s": spent, "generations": generations,
+                           "first_never_loses_s": first}  # fmt: skip
+    if game.name == "connect4" and arena.champion is not None:
+        player = arena.player(arena.champion)
+        for depth in (2, 4):
+            rec = against(game, player, AlphaBetaPlayer(game, depth), games, random.Random(5))
+            out[f"win_rate_ab{depth}"] = rec.wins / max(rec.games, 1)
+    return out
+
+
+def run_bench(
+    game: str, minutes: float, games: int, threads: int, seed: int, speed_seconds: float,
+    progress: Any, population: int | None = None,
+) -> Any:  # fmt: skip
+    """Measure speed and learning of one game; return a BenchReport."""
+    import os
+
+    from harness.bench.report import BenchReport, Column, Contender, Target
+
+    rows = []
+    load = os.getloadavg()[0]
+    for name, what, cached in (("self-play", "games", True), ("mcts (cached evals)", "sims", True),
+                               ("mcts (graph per sim)", "sims", False)):  # fmt: skip
+        progress(f"measuring {name} on {threads} processes for {speed_seconds:g} s")
+        start = time.monotonic()
+        value = speed(game, what, threads, speed_seconds, cached)
+        key = "games_per_min" if what == "games" else "sims_per_s"
+        note = f"{threads} procs x 1 thread"
+        rows.append(Contender(name, "insitu", wall_s=time.monotonic() - start,
+                              metrics={key: value}, notes=note))  # fmt: skip
+    progress(f"arena for up to {minutes:g} min")
+    start = time.monotonic()
+    learned = learn(game, minutes, games, seed, progress, population)
+    metrics: dict[str, float | None] = {"generations": float(learned["generations"])}
+    if learned.get("first_never_loses_s") is not None:
+        metrics["first_never_loses_s"] = learned["first_never_loses_s"]
+    for d in (2, 4):
+        if f"win_rate_ab{d}" in learned:
+            metrics[f"win_rate_ab{d}"] = learned[f"win_rate_ab{d}"]
+    rows.append(Contender("arena", "insitu", wall_s=time.monotonic() - start, metrics=metrics,
+                          notes=f"{learned['arena_s']:.0f} s of arena time"))  # fmt: skip
+    columns = [Column("games/min", "games_per_min", "{:.1f}"), Column("sims/s", "sims_per_s",
+               "{:.0f}"), Column("generations", "generations", "{:.0f}")]  # fmt: skip
+    targets = []
+    if game == "tictactoe":
+        columns.append(Column("s to never-losing champion", "first_never_loses_s", "{:.0f}"))
+        first = learned.get("first_never_loses_s")
+        targets.append(Target(f"champion never loses vs the perfect solver ({games} games as "
+                              f"each side) within 5 min of arena",
+                              first is not None and first <= 300))  # fmt: skip
+    else:
+        columns += [Column("vs ab2 %", "win_rate_ab2", "{:.0f}", 100.0),
+                    Column("vs ab4 %", "win_rate_ab4", "{:.0f}", 100.0)]  # fmt: skip
+        targets += [
+            Target(
+                "win rate > 90% vs alpha-beta depth 2 after 10 min",
+                learned.get("win_rate_ab2", 0) > 0.9 if minutes >= 10 else None,
+            ),
+            Target(
+                "win rate > 50% vs alpha-beta depth 4 after 10 min",
+                learned.get("win_rate_ab4", 0) > 0.5 if minutes >= 10 else None,
+            ),
+        ]
+    settings = {"game": game, "minutes": minutes, "games": games, "threads": threads,
+                "seed": seed, "population": population or "default",
+                "load_avg_1m": round(load, 2)}  # fmt: skip
+    return BenchReport(game, settings, rows, columns, targets, flops_unit="move")
+
+
+def _command(game: str, minutes: float, games: int) -> click.Command:
+    """Return the click command of one game's benchmark."""
+
+    @click.command(game)
+    @click.option(
+        "--minutes", type=float, default=minutes, show_default=True, help="Arena time budget."
+    )
+    @click.option(
+        "--games",
+        type=int,
+        default=games,
+        show_default=True,
+        help="Games per side when checking the champion.",
+    )
+    @click.option(
+        "--threads", type=int, default=2, show_default=True, help="Processes for the speed rows."
+    )
+    @click.option(
+        "--speed-seconds",
+        type=float,
+        default=SPEED_SECONDS,
+        show_default=True,
+        help="Seconds of each speed measurement.",
+    )
+    @click.option("--seed", type=int, default=0, show_default=True)
+    @click.option("--population", type=int, help="Arena population (default: the game's).")
+    @json_option
+    def command(minutes: float, games: int, threads: int, speed_seconds: float, seed: int,
+                population: int | None, as_json: bool) -> None:  # fmt: skip
+        """Self-play games/min, MCTS simulations/s, and how fast the arena learns the game."""
+        import json
+
+        from harness.errors import ConfigError
+
+        if minutes <= 0 or games <= 0 or threads <= 0 or speed_seconds <= 0:
+            raise ConfigError("--minutes, --games, --threads and --speed-seconds must be > 0",
+                              "pass positive values")  # fmt: skip
+        report = run_bench(game, minutes, games, threads, seed, speed_seconds,
+                           lambda line: click.echo(f"... {line}", err=True),
+                           population)  # fmt: skip
+        click.echo(json.dumps(report.to_dict(), indent=2) if as_json else report.render())
+
+    return command
+
+
+tictactoe = _command("tictactoe", 5.0, 100)
+connect4 = _command("connect4", 10.0, 20)

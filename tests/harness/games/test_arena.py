@@ -1,0 +1,124 @@
+"""Arena, game task, tournaments and the `arena` / `play` commands on tiny budgets."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+import torch
+from click.testing import CliRunner
+
+from harness.cli import cli
+from harness.config import TaskConfig
+from harness.errors import ConfigError, EvolutionError
+from harness.games import TicTacToe
+from harness.games.arena import Arena, ArenaSettings
+from harness.games.net import seed_genome
+from harness.games.persist import ArenaStore, champion_row, ratings
+from harness.games.players import PerfectPlayer, RandomPlayer
+from harness.games.tournament import Standings, elo_update, expected, round_robin
+from harness.graph.build import Graph
+from harness.profile import Profile
+from harness.tasks import build_task
+from harness.tasks.data import TaskData
+
+TINY = {"population": 3, "families": ("mlp", "gru", "random"), "budget": 2000,
+        "simulations": 8, "play_simulations": 12, "selfplay_games": 2, "train_steps": 5,
+        "batch": 16, "eval_games": 2}  # fmt: skip
+
+
+def test_elo_is_zero_sum_and_favours_the_winner() -> None:
+    """An Elo update moves both ratings by the same amount, more for an upset."""
+    a, b = elo_update(1000.0, 1000.0, 1.0)
+    assert a > 1000.0 > b and abs((a - 1000.0) - (1000.0 - b)) < 1e-9
+    upset, _ = elo_update(900.0, 1100.0, 1.0)
+    assert upset - 900.0 > a - 1000.0
+    assert abs(expected(1000.0, 1000.0) - 0.5) < 1e-12
+
+
+def test_round_robin_ranks_perfect_over_random() -> None:
+    """In a round robin, the perfect player ends rated above two random players."""
+    game = TicTacToe()
+    players = {"perfect": PerfectPlayer(game), "r1": RandomPlayer(), "r2": RandomPlayer()}
+    standings = Standings()
+    round_robin(game, players, standings, random.Random(0), rounds=4)
+    assert standings.rating("perfect") > max(standings.rating("r1"), standings.rating("r2"))
+    assert standings.records["perfect"].losses == 0
+    assert standings.records["perfect"].games == 16
+
+
+def test_game_task_scores_a_graph_against_fixed_opponents() -> None:
+    """The game task kind builds and scores a graph vs random, alpha-beta 2 and perfect play."""
+    task = build_task(TaskConfig("ttt", kind="game", game="tictactoe"), TaskData())
+    assert task.kind == "game" and not task.trainable
+    task.games, task.simulations = 2, 8  # type: ignore[attr-defined]
+    graph = Graph(seed_genome(TicTacToe(), "mlp", 2000, random.Random(0)), device="cpu",
+                  generator=torch.Generator().manual_seed(0))  # fmt: skip
+    metrics = task.evaluate(graph)
+    for name in ("vs_random", "vs_alphabeta2", "vs_perfect", "fitness"):
+        assert 0.0 <= metrics[name] <= 1.0
+    assert metrics["vs_perfect_wins"] == 0  # nobody beats the perfect player
+    with pytest.raises(ConfigError, match="unknown game"):
+        build_task(TaskConfig("x", kind="game", game="go"), TaskData())
+
+
+def test_arena_evolves_stores_and_crowns_a_champion() -> None:
+    """Two arena generations store individuals, ratings and one champion with a checkpoint."""
+    game = TicTacToe()
+    seen: list[int] = []
+    with Profile.create("ttt", "tictactoe") as prof:
+        arena = Arena(game, ArenaSettings.for_game(game, **TINY), ArenaStore(prof),
+                      lambda g, rows: seen.append(g))  # fmt: skip
+        result = arena.run(generations=2)
+        assert result.generations == 2 and seen == [0, 1]
+        assert result.champion is not None
+        rows = ratings(prof.store, "tictactoe", arena.run_id)
+        assert len(rows) >= 3
+        champ = champion_row(prof.store, "tictactoe")
+        assert champ["individual_id"] == result.champion
+        assert (prof.path / champ["checkpoint"]).is_file()
+        statuses = {r["status"] for r in prof.store.query(
+            "SELECT status FROM individuals WHERE run_id = ?", [arena.run_id])}  # fmt: skip
+        assert "champion" in statuses
+        assert arena.births == 4  # three seeds and one child bred after the first generation
+        child = prof.store.query("SELECT operator FROM individuals WHERE birth = 3 AND run_id = ?",
+                                 [arena.run_id])  # fmt: skip
+        assert child and child[0]["operator"] != "seed"
+
+
+def test_play_without_a_champion_says_what_to_do() -> None:
+    """`insitu play` on a profile without a champion raises a clear EvolutionError."""
+    with Profile.create("empty", "tictactoe") as prof:
+        with pytest.raises(EvolutionError, match="no tictactoe champion"):
+            champion_row(prof.store, "tictactoe")
+    out = CliRunner().invoke(cli, ["play", "-p", "empty"])
+    assert isinstance(out.exception, EvolutionError)
+
+
+def test_arena_and_play_commands() -> None:
+    """`insitu arena` prints the live table and a champion; `insitu play` handles bad input."""
+    Profile.create("ttt", "tictactoe").close()
+    runner = CliRunner()
+    out = runner.invoke(cli, ["arena", "-p", "ttt", "--generations", "1", "--population", "2",
+                              "--selfplay-games", "2", "--simulations", "8", "--eval-games",
+                              "2"])  # fmt: skip
+    assert out.exit_code == 0, out.output
+    assert "elo" in out.output and "vs perfect" in out.output and "champion" in out.output
+    moves = "x\n10\n5\n5\n1\n3\n7\n9\n2\n4\n6\n8\n"
+    out = runner.invoke(cli, ["play", "-p", "ttt", "--simulations", "8"], input=moves)
+    assert out.exit_code == 0, out.output
+    assert "error: 'x' is not a legal move" in out.output
+    assert "-> type one of: 1, 2, 3, 4, 5, 6, 7, 8, 9" in out.output
+    assert "'10' is not a legal move" in out.output
+    assert "champion plays" in out.output
+    assert out.output.rstrip().endswith(("you win!", "a draw.", "the champion wins.",
+                                         "game abandoned"))  # fmt: skip
+
+
+def test_arena_command_rejects_bad_budgets() -> None:
+    """A zero budget or both budgets at once are refused with a next step."""
+    Profile.create("ttt", "tictactoe").close()
+    out = CliRunner().invoke(cli, ["arena", "-p", "ttt", "--minutes", "0"])
+    assert isinstance(out.exception, ConfigError)
+    out = CliRunner().invoke(cli, ["arena", "-p", "ttt", "--minutes", "1", "--generations", "1"])
+    assert isinstance(out.exception, ConfigError)
