@@ -14,6 +14,7 @@ from typing import Any
 
 from textual import events
 
+from harness.bench.chat import percentile
 from harness.profile import Profile
 from tui.app import InsituApp
 from tui.session_api import SessionFactory
@@ -37,17 +38,6 @@ class LatencyResult:
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-able dict."""
         return asdict(self)
-
-
-def percentile(values: list[float], q: float) -> float:
-    """Return the q-th percentile (0-100) by linear interpolation."""
-    ordered = sorted(values)
-    if not ordered:
-        return 0.0
-    pos = (len(ordered) - 1) * q / 100
-    low = int(pos)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
 
 
 @contextlib.contextmanager
