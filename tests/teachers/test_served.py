@@ -161,7 +161,7 @@ def test_judge_scores_a_reply_and_stores_the_signal(student):
                "--base-url", fake.url)
         res = invoke("teacher", "judge", mid, "-p", "student", "--teacher", "j", "--json")
     assert res.exit_code == 0, res.output
-    assert json.loads(res.output)["score"] == pytest.approx(0.75)
+    assert json.loads(res.stdout)["score"] == pytest.approx(0.75)
 
 
 def test_teach_cli_prints_a_usage_summary_and_the_error(student):
