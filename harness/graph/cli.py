@@ -79,9 +79,10 @@ def _from_profile(target: str | None, profile: str, gen: Any) -> Graph:
         row = get_individual(prof.store, target)
         if row is None:
             raise ProfileError(
-                f"no individual '{target}' in profile '{profile}', and no file at that path",
-                "pass an id from `insitu leaderboard`, a genome .json, a .safetensors "
-                "checkpoint, or --family F --params N",
+                f"no single individual '{target}' in profile '{profile}' (none, or the prefix "
+                "matches several), and no file at that path",
+                "pass an id (or a longer prefix) from `insitu leaderboard`, a genome .json, a "
+                ".safetensors checkpoint, or --family F --params N",
             )
         ckpt = prof.checkpoints_dir / row["checkpoint"] if row.get("checkpoint") else None
         if ckpt is not None and ckpt.is_file():
