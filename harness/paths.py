@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import platformdirs
@@ -45,3 +48,18 @@ def check_profile_name(name: str) -> str:
 def profile_dir(name: str) -> Path:
     """Return the folder of profile `name` (validated; it may not exist yet)."""
     return profiles_dir() / check_profile_name(name)
+
+
+@contextlib.contextmanager
+def scratch_home(prefix: str = "insitu-scratch-") -> Iterator[Path]:
+    """Point INSITU_HOME at a temporary folder for the block (benchmarks), then restore it."""
+    old = os.environ.get("INSITU_HOME")
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+        os.environ["INSITU_HOME"] = tmp
+        try:
+            yield Path(tmp)
+        finally:
+            if old is None:
+                os.environ.pop("INSITU_HOME", None)
+            else:
+                os.environ["INSITU_HOME"] = old

@@ -13,10 +13,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import struct
 from importlib import resources
 from pathlib import Path
-from typing import Any
 
 from harness.errors import CheckpointError
 from harness.store.db import Store
@@ -45,42 +43,31 @@ def template_champion(template: str) -> Path | None:
     return Path(str(entry)) if entry.is_file() else None
 
 
-def _header(path: Path) -> dict[str, Any]:
-    """Return the safetensors header of a checkpoint (no torch needed)."""
-    bad = CheckpointError(f"the shipped champion {path.name} is damaged",
-                          "reinstall insitu, or create the profile with --blank")  # fmt: skip
-    with path.open("rb") as fh:
-        raw = fh.read(8)
-        if len(raw) < 8:
-            raise bad
-        (size,) = struct.unpack("<Q", raw)
-        try:
-            header = json.loads(fh.read(size))
-        except ValueError:
-            raise bad from None
-    if not isinstance(header, dict) or "genome" not in (header.get("__metadata__") or {}):
-        raise bad
-    return header
+def _metadata(path: Path) -> dict[str, str]:
+    """Return a shipped checkpoint's metadata (header only), or a clear CheckpointError."""
+    from harness.graph.checkpoint import read_metadata
+
+    try:
+        return read_metadata(path)
+    except CheckpointError as exc:
+        raise CheckpointError(f"the shipped champion {path.name} is damaged ({exc.message})",
+                              "reinstall insitu, or create the profile with --blank") from None
 
 
 def install(store: Store, root: Path, source: Path, template: str) -> str:
     """Copy a shipped champion into a profile folder and record it; return the individual id.
 
-    1. Read genome and metrics from the checkpoint header; count parameters from tensor shapes.
+    1. Read genome, parameters and metrics from the checkpoint's metadata.
     2. Copy the file into `<root>/checkpoints/`, then record genome, individual and an event.
     """
-    header = _header(source)
-    meta = header["__metadata__"]
+    meta = _metadata(source)
     genome_json = meta["genome"]
     genome = json.loads(genome_json)
     params = int(meta.get("params", "0") or 0)
-    for name, info in header.items() if not params else ():
-        if name == "__metadata__" or ".adapter" in name or "tether" in name:
-            continue
-        count = 1
-        for dim in info.get("shape", []):
-            count *= int(dim)
-        params += count
+    if not params:  # a checkpoint written without `insitu graph export`: count its weights
+        from harness.graph.checkpoint import load
+
+        params = load(source, device="cpu").num_parameters()
     metrics = json.loads(meta.get(METRICS_KEY, "{}") or "{}")
     shutil.copyfile(source, root / "checkpoints" / FILE)
     from harness.genome import content_hash

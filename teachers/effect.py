@@ -10,12 +10,9 @@ steps, and are scored in bits per byte on the held-out split, which neither saw.
 
 from __future__ import annotations
 
-import contextlib
-import os
 import random
-import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -27,6 +24,7 @@ from harness.genome import canonical_json, content_hash
 from harness.graph import checkpoint
 from harness.graph.build import Graph
 from harness.graph.seeds import seed as seed_genome
+from harness.paths import scratch_home
 from harness.profile import Profile
 from harness.store.examples import add_examples, iter_examples
 from harness.store.population import add_individual, put_genome
@@ -57,21 +55,6 @@ class EffectConfig:
     mentor_checkpoint: Path | None = None
     #: sampling temperature of the mentor's answers (1.0: samples of its own distribution)
     temperature: float = 1.0
-
-
-@contextlib.contextmanager
-def scratch_home() -> Iterator[Path]:
-    """Point INSITU_HOME at a temporary folder for the experiment's three profiles."""
-    old = os.environ.get("INSITU_HOME")
-    with tempfile.TemporaryDirectory(prefix="insitu-teach-effect-") as home:
-        os.environ["INSITU_HOME"] = home
-        try:
-            yield Path(home)
-        finally:
-            if old is None:
-                os.environ.pop("INSITU_HOME", None)
-            else:
-                os.environ["INSITU_HOME"] = old
 
 
 def _train(prof: Profile, genome: dict[str, Any], steps: int, seed: int) -> tuple[Graph, float]:
@@ -114,7 +97,7 @@ def run_effect(cfg: EffectConfig,
     rng = random.Random(cfg.seed)
     genome = seed_genome(cfg.family, cfg.params, heads={TASK: {"op": "lm", "args": {}}},
                          context=cfg.context)  # fmt: skip
-    with scratch_home():
+    with scratch_home("insitu-teach-effect-"):
         mentor = Profile.create("mentor", "chat", blank=True)
         try:
             add_paths(mentor, [cfg.corpus], TASK)

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import statistics
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
@@ -15,6 +13,7 @@ from typing import Any
 from textual import events
 
 from harness.bench.chat import percentile
+from harness.paths import scratch_home
 from harness.profile import Profile
 from tui.app import InsituApp
 from tui.session_api import SessionFactory
@@ -43,17 +42,9 @@ class LatencyResult:
 @contextlib.contextmanager
 def _scratch_home() -> Iterator[str]:
     """Point INSITU_HOME at a temporary folder holding a fresh `bench` profile."""
-    old = os.environ.get("INSITU_HOME")
-    with tempfile.TemporaryDirectory(prefix="insitu-bench-") as home:
-        os.environ["INSITU_HOME"] = home
-        try:
-            Profile.create("bench").close()
-            yield "bench"
-        finally:
-            if old is None:
-                os.environ.pop("INSITU_HOME", None)
-            else:
-                os.environ["INSITU_HOME"] = old
+    with scratch_home("insitu-bench-"):
+        Profile.create("bench").close()
+        yield "bench"
 
 
 async def _press_and_wait(app: InsituApp, key: str, char: str) -> float:

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,21 +21,14 @@ def scratch_profile(data_dir: Path | None) -> Iterator[str]:
     """Yield a fresh `chat` profile (with the chit-chat corpus) in a temporary INSITU_HOME."""
     from harness.bench.datasets import find_data_dir
     from harness.data.ingest import add_paths
+    from harness.paths import scratch_home
     from harness.profile import Profile
 
     corpus = find_data_dir(data_dir) / "chatterbot-corpus" / "english"
-    old = os.environ.get("INSITU_HOME")
-    with tempfile.TemporaryDirectory(prefix="insitu-bench-chat-") as home:
-        os.environ["INSITU_HOME"] = home
-        try:
-            with Profile.create(SCRATCH, "chat") as prof:
-                add_paths(prof, [corpus], "chat")
-            yield SCRATCH
-        finally:
-            if old is None:
-                os.environ.pop("INSITU_HOME", None)
-            else:
-                os.environ["INSITU_HOME"] = old
+    with scratch_home("insitu-bench-chat-"):
+        with Profile.create(SCRATCH, "chat") as prof:
+            add_paths(prof, [corpus], "chat")
+        yield SCRATCH
 
 
 def _mark(value: float, target: float) -> str:
