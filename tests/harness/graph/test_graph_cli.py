@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import torch
 from click.testing import CliRunner
@@ -86,5 +87,6 @@ def test_show_profile_champion_and_individual_by_prefix():
     res = CliRunner().invoke(graph, ["show", "-p", "evo", "--json"])
     assert res.exit_code == 0, res.output
     assert json.loads(res.output)["family"] == "lstm"
-    res = CliRunner().invoke(graph, ["show", "-p", "evo", first[:25]])  # unique even in one ms
+    shared = len(os.path.commonprefix([first, champ]))  # ids made in one ms share 25 chars
+    res = CliRunner().invoke(graph, ["show", "-p", "evo", first[: shared + 1]])
     assert res.exit_code == 0 and "family lstm" in res.output
