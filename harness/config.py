@@ -35,6 +35,16 @@ def _one_of(*choices: str) -> Any:
     return check
 
 
+def _task_kind(v: str) -> str | None:
+    """Accept a built-in task kind or one registered under the `insitu.tasks` entry points."""
+    if v in TASK_KINDS:
+        return None
+    from harness import registry
+
+    known = sorted(set(TASK_KINDS) | registry.tasks.declared_names())
+    return None if v in known else f"must be one of {', '.join(known)}"
+
+
 def _families(v: list[str]) -> str | None:
     bad = [f for f in v if f not in FAMILIES]
     return f"unknown families {bad}; known: {', '.join(FAMILIES)}" if bad else None
@@ -49,13 +59,17 @@ class TaskConfig:
     """One task of a profile: what the micro-model is trained and measured on."""
 
     name: str
-    kind: str = _check(_one_of(*TASK_KINDS), default="text")
+    kind: str = _check(_task_kind, default="text")
     modality: str = _check(_one_of(*MODALITIES), default="text")
     description: str = ""
     heldout_fraction: float = _check(_fraction, default=0.1)
     classes: list[str] = field(default_factory=list)
     game: str = ""
-    fitness: str = ""
+    fitness: str = ""  # fitness: "module:function" or a name under `insitu.fitness`
+    time_limit: float = _check(_non_negative, default=0.0)  # fitness: s per graph (0: 60 s)
+    prompts: list[str] = field(default_factory=list)  # judge: prompts the graph answers
+    teacher: str = ""  # judge: the profile's teacher that scores (default: the first one)
+    rubric: str = ""  # judge: what the teacher scores against (default: a general rubric)
 
 
 @dataclass
@@ -86,6 +100,7 @@ class EvolutionConfig:
     workers: int = _check(_positive, default=1)
     idle_seconds: float = _check(_non_negative, default=5.0)
     seed: int = 0
+    polish: float = _check(_fraction, default=0.0)  # share of a timed run spent polishing
 
 
 @dataclass

@@ -109,11 +109,15 @@ class Engine:
                                                                            exist_ok=True)
 
     # ------------------------------------------------------------------------------ planning
+    def _planner(self) -> Planner:
+        """Return a planner of this run (its events go to the reporters)."""
+        return Planner(self.profile.path, self.run_id, self.settings, self.strategies,
+                       lambda kind, payload: self.reporter.on_event(kind, payload, None))
+
     def _plan_generation(self) -> list[Slot]:
         """Plan the current generation (seeds or children); store slots and RNG in one commit."""
         st = self.state
-        planner = Planner(self.profile.path, self.run_id, self.settings, self.strategies,
-                          lambda kind, payload: self.reporter.on_event(kind, payload, None))
+        planner = self._planner()
         if st.generation == 0:
             incumbent = find_incumbent(self.store, Path(self.profile.path), self.plan)
             plans = planner.seeds(self.plan, self.profile.config.model, self.rng, st, incumbent)
@@ -130,6 +134,12 @@ class Engine:
                     "and start again with `insitu evolve --new`",
                 )
             plans = planner.children(self.ledger.members, self.rng, st)
+        stage = "seed" if st.generation == 0 else self.strategies.cycle.stage(st.generation)
+        return self._store_plans(plans, stage)
+
+    def _store_plans(self, plans: list[dict[str, Any]], stage: str) -> list[Slot]:
+        """Store a generation's slot plans and the RNG state in one commit; return the slots."""
+        st = self.state
         slots = [Slot(st.generation, i, st.births + i, p) for i, p in enumerate(plans)]
         st.births += len(slots)
         st.planned, st.slots, st.integrated = True, len(slots), 0
@@ -137,10 +147,40 @@ class Engine:
         with self.store.write():
             add_slots(self.store, self.run_id, slots)
             save_state(self.store, self.run_id, st)
-            stage = "seed" if st.generation == 0 else self.strategies.cycle.stage(st.generation)
             self.reporter.on_event("generation", {"generation": st.generation, "stage": stage,
                                                   "slots": len(slots)}, None)  # fmt: skip
         return slots
+
+    def _polish(self, planner: Planner) -> None:
+        """Spend the rest of the session training the best members on, unchanged.
+
+        1. Close the generation the search left unfinished: finished slots join in slot order,
+           slots that never started are dropped (event slot_skipped).
+        2. Plan one `polish` generation: a copy of each of the best members (one per worker)
+           that trains until the deadline from its parent's weights.
+        3. Evaluate it like any generation; a polished copy that measures better is champion.
+        """
+        st = self.state
+        if st.planned:
+            for slot in load_slots(self.store, self.run_id, st.generation)[st.integrated:]:
+                if slot.state == "planned":
+                    self.reporter.on_event("slot_skipped", {"generation": slot.generation,
+                                           "slot": slot.slot, "reason": "search time over"},
+                                           None)  # fmt: skip
+                self.ledger.delete(self.ledger.integrate(slot))
+            self.ledger.advance()
+        if not self.ledger.members or self._deadline is None:
+            return
+        left = self._deadline - time.monotonic() - max([EVAL_OVERHEAD_S, *self._overheads[-8:]])
+        if left < MIN_TRAIN_S:
+            return
+        count = min(self.workers, len(self.ledger.members))
+        slots = self._store_plans(planner.polish(self.ledger.members, count, left, self.rng, st),
+                                  "polish")  # fmt: skip
+        self.reporter.on_generation(self._progress())
+        self._evaluate(slots)
+        if st.integrated == st.slots:
+            self.ledger.advance()
 
     def _spec(self, slot: Slot) -> EvalSpec:
         """Return the evaluation spec of a slot (absolute paths, the run's budgets)."""
@@ -149,8 +189,9 @@ class Engine:
         return EvalSpec(
             genome=plan["genome"], init_checkpoint=str(root / init) if init else None,
             profile_path=str(root), tasks=list(self.tasks),
-            budget_steps=int(self.settings.train_steps),
-            budget_seconds=float(self.settings.train_seconds), seed=int(plan["seed"]),
+            budget_steps=int(plan.get("budget_steps", self.settings.train_steps)),
+            budget_seconds=float(plan.get("budget_seconds", self.settings.train_seconds)),
+            seed=int(plan["seed"]),
             out_checkpoint=str(root / plan["out_checkpoint"]), phase=str(plan["phase"]),
         )  # fmt: skip
 
@@ -202,7 +243,8 @@ class Engine:
         """
         check_budget(seconds, generations)
         start = time.monotonic()
-        self._deadline = None if seconds is None else start + seconds
+        polish = (seconds or 0.0) * self.settings.polish  # the search ends this much earlier
+        self._deadline = None if seconds is None else start + seconds - polish
         st = self.state
         if generations is None:
             st.goal = None
@@ -237,6 +279,9 @@ class Engine:
                 self.ledger.advance()
                 if st.goal is None and self._deadline is None:
                     break
+            if polish > 0 and stopped == "deadline":
+                self._deadline = start + (seconds or 0.0)
+                self._polish(self._planner())
         except KeyboardInterrupt:
             stopped = "interrupted"
         finally:

@@ -141,6 +141,8 @@ class Ledger:
         """Return the seed, mutation or merge events of a new individual (and apply the test)."""
         if plan["kind"] == "seed":
             return [("seeded", {"family": m.family, "params": m.params})]
+        if plan["operator"] == "polish":
+            return [("polished", {"parent": m.parents[0], "seconds": plan.get("budget_seconds")})]
         if plan["operator"] != "crossover":
             return [("mutation", {"operator": m.operator, "parent": m.parents[0],
                                   "records": plan["records"]})]  # fmt: skip

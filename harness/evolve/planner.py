@@ -8,7 +8,10 @@ without drawing again.
 
 from __future__ import annotations
 
+import copy
+import math
 import random
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -167,6 +170,34 @@ class Planner:
             "operator": parents[0].operator, "records": records,
             "parents": [p.__dict__ for p in parents], "genome_id": content_hash(genome),
         }  # fmt: skip
+
+    def polish(
+        self, members: list[Member], count: int, seconds: float, rng: random.Random,
+        state: RunState,
+    ) -> list[dict[str, Any]]:  # fmt: skip
+        """Return plans that train the `count` best members on, unchanged, for `seconds` each."""
+
+        def key(m: Member) -> tuple[int, float]:
+            """Rank by phase, then held-out quality."""
+            q = m.final_quality
+            return (m.phase_rank, -math.inf if q is None else q)
+
+        plans = []
+        for slot, m in enumerate(sorted(members, key=key, reverse=True)[:count]):
+            init = checkpoint_rel(self.run_id, state.generation, slot, init=True)
+            shutil.copyfile(self.root / m.checkpoint, self.root / init)
+            genome: Genome = copy.deepcopy(m.genome)
+            genome["parents"] = [m.id]
+            plans.append({
+                "kind": "child", "genome": genome, "params": m.params, "family": m.family,
+                "init_checkpoint": init,
+                "out_checkpoint": checkpoint_rel(self.run_id, state.generation, slot),
+                "seed": rng.getrandbits(31), "phase": m.phase, "operator": "polish",
+                "records": [], "parents": [Parent(m.id, "parent", "polish").__dict__],
+                "genome_id": content_hash(genome), "budget_seconds": round(seconds, 3),
+                "budget_steps": 0,
+            })  # fmt: skip
+        return plans
 
     @staticmethod
     def _related(a: Member, b: Member) -> bool:

@@ -55,6 +55,7 @@ class Settings:
     mutations_min: int = 1
     mutations_max: int = 3
     seed_train: dict[str, Any] = field(default_factory=dict)  # seeds' hyper-parameters (lr ...)
+    polish: float = 0.0  # share of a timed session spent training the best members on, unchanged
 
     @classmethod
     def from_config(cls, config: ProfileConfig, **overrides: Any) -> Settings:
@@ -67,6 +68,7 @@ class Settings:
             train_steps=evo.train_steps,
             size_pressure=evo.size_pressure,
             seed=evo.seed,
+            polish=evo.polish,
             min_params=model.min_params,
             max_params=model.max_params,
         )
@@ -88,6 +90,9 @@ class Settings:
                 "the training budget per individual is 0 (train_seconds and train_steps)",
                 "set evolution.train_seconds or train_steps above 0 in the profile",
             )
+        if not 0.0 <= self.polish < 1.0:
+            raise ConfigError(f"polish must be a share of the session in [0, 1), got "
+                              f"{self.polish}", "use e.g. 0.5 (half the time), or 0 for none")
         if self.population < 2:
             raise ConfigError("evolution needs a population of at least 2", "raise population")
         return self
