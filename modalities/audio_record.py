@@ -8,8 +8,11 @@ microphone); tests pass a simulated input stream there.
 
 from __future__ import annotations
 
+import math
 import threading
+import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -23,11 +26,43 @@ MAX_RECORD_SECONDS = 60.0
 #: Seconds of audio per callback block (the level meter updates this often).
 BLOCK_SECONDS = 0.05
 DEFAULT_RATE = 16000
+#: The quietest level a meter shows, in dBFS (silence and anything below read as this).
+FLOOR_DBFS = -60.0
 
 
 def rms(block: np.ndarray) -> float:
     """Return the root-mean-square level of a block of samples (0 for an empty block)."""
     return float(np.sqrt(np.mean(np.square(block, dtype=np.float64)))) if len(block) else 0.0
+
+
+def dbfs(level: float) -> float:
+    """Return a linear level (1.0 = full scale) in dBFS, never below FLOOR_DBFS."""
+    return max(FLOOR_DBFS, 20.0 * math.log10(level)) if level > 0 else FLOOR_DBFS
+
+
+@dataclass(frozen=True)
+class Level:
+    """What a level meter shows after one block: its RMS and peak, and the time recorded."""
+
+    rms: float
+    peak: float
+    seconds: float
+    limit: float
+
+    @property
+    def rms_dbfs(self) -> float:
+        """Return the block's RMS level in dBFS."""
+        return dbfs(self.rms)
+
+    @property
+    def peak_dbfs(self) -> float:
+        """Return the block's peak level in dBFS."""
+        return dbfs(self.peak)
+
+    @property
+    def remaining(self) -> float:
+        """Return the seconds left before the recording stops by itself."""
+        return max(0.0, self.limit - self.seconds)
 
 
 class Recorder:
@@ -39,6 +74,7 @@ class Recorder:
         on_level: Callable[[float], None] | None = None,
         max_seconds: float = MAX_RECORD_SECONDS,
         sd: Any = None,
+        on_meter: Callable[[Level], None] | None = None,
     ) -> None:
         if not 0 < max_seconds <= MAX_RECORD_SECONDS:
             raise DataError(f"a recording can last at most {MAX_RECORD_SECONDS:.0f} s "
@@ -47,6 +83,8 @@ class Recorder:
         self.rate = int(rate)
         #: Called from the audio thread with each block's RMS level (marshal it to the UI thread).
         self.on_level = on_level
+        #: Called from the audio thread with each block's Level (a UI meter keeps the latest).
+        self.on_meter = on_meter
         self.max_seconds = float(max_seconds)
         self.level = 0.0
         self.device = ""
@@ -114,9 +152,15 @@ class Recorder:
                 self._count += len(block)
             if self._count >= self._limit:
                 self._full.set()
+            count = self._count
         self.level = rms(block)
-        if self.on_level is not None and len(block):
+        if not len(block):
+            return
+        if self.on_level is not None:
             self.on_level(self.level)
+        if self.on_meter is not None:
+            peak = float(np.max(np.abs(block)))
+            self.on_meter(Level(self.level, peak, count / self.rate, self.max_seconds))
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until the length limit is reached; return False on timeout."""
@@ -145,17 +189,30 @@ def record(
     rate: int = DEFAULT_RATE,
     on_level: Callable[[float], None] | None = None,
     sd: Any = None,
+    on_meter: Callable[[Level], None] | None = None,
+    stop: threading.Event | None = None,
 ) -> Part:
-    """Record a fixed number of seconds from the microphone and return the audio part."""
+    """Record `seconds` from the microphone (less if `stop` is set first) and return the part.
+
+    1. Open the input stream (AudioUnavailable where there is no microphone).
+    2. Wait until the length is reached or `stop` is set, checking every block.
+    3. Close the stream and return what was captured; a stream that went quiet before the
+       length (and was not stopped) raises AudioUnavailable.
+    """
     if seconds <= 0:
         raise DataError(f"a {seconds:g}-second recording has no audio", "ask for 1 second or more")
-    recorder = Recorder(rate, on_level, max_seconds=seconds, sd=sd)
+    recorder = Recorder(rate, on_level, max_seconds=seconds, sd=sd, on_meter=on_meter)
     recorder.start()
+    deadline = time.monotonic() + seconds + 5.0
+    stopped = False
     try:
-        done = recorder.wait(seconds + 5.0)
+        while not recorder.wait(BLOCK_SECONDS):
+            stopped = stop is not None and stop.is_set()
+            if stopped or time.monotonic() > deadline:
+                break
     finally:
         part = recorder.stop()
-    if not done:
+    if not recorder.capped and not stopped:
         raise AudioUnavailable(
             f"the microphone stopped sending sound after {recorder.seconds:.1f} of {seconds:g} s",
             "check the microphone's connection, or attach a wav with /audio PATH",

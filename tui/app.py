@@ -177,13 +177,15 @@ class InsituApp(App[None]):
                 self.show_error(exc, "closing the previous profile failed")
 
     def on_unmount(self) -> None:
-        """Stop a reply, finish pending signal writes, stop evolution, close the session."""
+        """Stop a reply and a recording, finish pending signal writes, stop evolution, close
+        the session."""
         try:
-            stop = self.chat.stop_event
+            stops = [self.chat.stop_event, self.chat.recording]
         except LookupError:
-            stop = None
-        if stop is not None:
-            stop.set()
+            stops = []
+        for stop in stops:
+            if stop is not None:
+                stop.set()
         if self.runner is not None:
             self.runner.close()
         if self.evolution.running:

@@ -152,34 +152,42 @@ class LabelChat:
             i = int(probs.argmax())
             return self.labels[i], float(probs[i])
 
-    def learn(self, part: Part, label: str, value: int = 1) -> float:
-        """Take a few small steps towards (`value` > 0) or away from `label`; return the loss.
+    def learn(self, part: Part, label: str, value: int = 1) -> tuple[float, float]:
+        """Take a few small steps towards (`value` > 0) or away from `label`; return the loss
+        before the first step and after the last (both 0.0 for a label the model lacks).
 
         1. Encode the part once.
         2. For each step: cross-entropy to the label (or -log(1 - p(label)) to push it down),
            then an Adam step on all weights with a small learning rate.
+        3. Measure the loss once more without a step.
         """
         if label not in self.labels:
-            return 0.0
+            return 0.0, 0.0
         target = torch.tensor([self.labels.index(label)])  # [1]
+
+        def loss_of(logits: torch.Tensor) -> torch.Tensor:
+            """Return the step's loss for logits [1, C]."""
+            if value > 0:
+                return F.cross_entropy(logits, target)
+            p = logits.softmax(-1)[0, target]  # [1]
+            return -torch.log1p(-p.clamp(max=1 - 1e-6)).mean()
+
         with self.lock:
             opt = torch.optim.Adam(self.graph.parameters(), lr=LEARN_LR)
             self.graph.train()
-            loss = torch.zeros(())
+            before = None
             try:
                 for _ in range(LEARN_STEPS):
-                    logits = self._logits(part)  # [1, C]
-                    if value > 0:
-                        loss = F.cross_entropy(logits, target)
-                    else:
-                        p = logits.softmax(-1)[0, target]  # [1]
-                        loss = -torch.log1p(-p.clamp(max=1 - 1e-6)).mean()
+                    loss = loss_of(self._logits(part))
+                    before = float(loss.detach()) if before is None else before
                     opt.zero_grad()
                     loss.backward()
                     opt.step()
             finally:
                 self.graph.eval()
-            return float(loss.detach())
+            with torch.no_grad():
+                after = float(loss_of(self._logits(part)))
+            return before if before is not None else after, after
 
     def check_label(self, label: str) -> str:
         """Return a correction's label if the task can learn it, else raise DataError."""

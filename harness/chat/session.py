@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -22,6 +23,7 @@ import torch
 
 from harness.chat import history
 from harness.chat.inputs import message_text
+from harness.chat.label import LEARN_STEPS as LABEL_LEARN_STEPS
 from harness.chat.label import LabelChat, label_task, load_part, store_part
 from harness.chat.model import (
     WARM_SECONDS,
@@ -368,7 +370,7 @@ class ChatSession:
         """Learn from a tag's sentiment: a weak rating (a label chat acts only on clear ones)."""
         if self.labeler is not None:
             if abs(score) >= SENTIMENT_CUT:
-                self._label_learn(msg["id"], msg["text"] or "", 1 if score > 0 else -1)
+                self._label_learn(msg["id"], msg["text"] or "", 1 if score > 0 else -1, "tag")
             return
         self._lm().learn_one(Signal("tag", msg["id"], msg["prompt"] or "", msg["text"] or "",
                                     score=score))
@@ -381,12 +383,24 @@ class ChatSession:
             "ORDER BY u.id DESC LIMIT 1", [message_id])
         return _media_refs(rows[0]["parts"]) if rows else []
 
-    def _label_learn(self, message_id: str, label: str, value: int) -> None:
-        """Take a few steps on the media a label reply answered (towards or away from it)."""
+    def _label_learn(self, message_id: str, label: str, value: int, signal: str = "") -> None:
+        """Take a few steps on the media a label reply answered (towards or away from it) and
+        report them as the online learner reports a text signal."""
         assert self.labeler is not None
         refs = self._prompt_media(message_id)
         if refs:
-            self.labeler.learn(load_part(self.profile, refs[0]), label, value)
+            self._label_step(message_id, load_part(self.profile, refs[0]), label, value,
+                             signal or ("up" if value > 0 else "down"))
+
+    def _label_step(self, message_id: str, part: Part, label: str, value: int,
+                    signal: str) -> None:  # fmt: skip
+        """Learn one labelled example at once and pass a LearnReport to on_learned."""
+        assert self.labeler is not None
+        start = time.perf_counter()
+        before, after = self.labeler.learn(part, label, value)
+        steps = LABEL_LEARN_STEPS if label in self.labeler.labels else 0
+        self._learned(LearnReport(signal, message_id, steps,
+                                  (time.perf_counter() - start) * 1000.0, before, after))
 
     def correct(self, message_id: str, text: str) -> str:
         """Store the reply the person wanted as a training example; schedule learning; its id."""
@@ -424,7 +438,7 @@ class ChatSession:
                          provenance={"via": "chat", "correction_of": message_id})
             rows = store.query("SELECT id FROM examples WHERE task = ? AND hash = ?",
                                [self.task, example_hash(ex)])
-        self.labeler.learn(load_part(self.profile, refs[0]), label, 1)
+        self._label_step(message_id, load_part(self.profile, refs[0]), label, 1, "correction")
         return str(rows[0]["id"])
 
     def _learned(self, report: LearnReport) -> None:

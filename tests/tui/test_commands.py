@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -144,7 +145,7 @@ async def test_record_says_audio_is_unavailable(profile_name: str,
     """/record on a machine without a microphone says so plainly and keeps the chat."""
     import modalities.audio
 
-    def no_mic(seconds: float) -> None:
+    def no_mic(seconds: float, **kwargs: Any) -> None:
         raise AudioUnavailable("no microphone was found (PortAudio sees no input device)",
                                "plug in a microphone, or attach a recording with /audio")
 

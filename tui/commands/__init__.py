@@ -26,7 +26,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("add", "/add PATH...", "Add data files or folders to the profile's task", True),
     Command("image", "/image PATH [TEXT]", "Attach a picture (PNG, JPEG, GIF, WebP, BMP)", True),
     Command("audio", "/audio PATH [TEXT]", "Attach a recording (wav)", True),
-    Command("record", "/record [SECONDS]", "Record from the microphone (default 5 s)"),
+    Command("record", "/record [SECONDS]", "Record with a level meter (default 5 s; Esc ends it)"),
     Command("evolve", "/evolve [start|stop]", "Start or stop idle evolution"),
     Command("population", "/population", "Champion, leaderboard and recent evolution events"),
     Command("export", "/export [PATH]", "Export the profile as a bundle"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -11,6 +12,7 @@ from harness.profile import list_profiles
 from tui import features
 from tui.commands.optional import do_export, do_import, do_teach
 from tui.evolution import unavailable_message, worker_available
+from tui.pasted import Pasted, media_kind
 from tui.screens.help import HelpScreen
 from tui.screens.history import HistoryScreen
 from tui.screens.population import PopulationScreen
@@ -148,26 +150,48 @@ class Handlers:
 
     def do_image(self, args: list[str]) -> None:
         """Attach a picture: shown in the chat and sent to the model through its image stem."""
-        from modalities.image import ImageModality
-
-        path = Path(args[0]).expanduser()
-        caption = " ".join(args[1:])
-        self.background(lambda: ImageModality().load(path),
-                        lambda part: self._send_media(part, path.name, "image", caption),
-                        "/image")
+        self.attach(Path(args[0]).expanduser(), " ".join(args[1:]), "image")
 
     def do_audio(self, args: list[str]) -> None:
         """Attach a recording: shown in the chat and sent to the model through its audio stem."""
-        from modalities.audio import AudioModality
+        self.attach(Path(args[0]).expanduser(), " ".join(args[1:]), "audio")
 
-        path = Path(args[0]).expanduser()
-        caption = " ".join(args[1:])
-        self.background(lambda: AudioModality().load(path),
-                        lambda part: self._send_media(part, path.name, "audio", caption),
-                        "/audio")
+    def attach(self, path: Path, caption: str, kind: str,
+               on_sent: Callable[[], None] | None = None,
+               on_end: Callable[[], None] | None = None) -> None:  # fmt: skip
+        """Load a picture or a wav in a thread, then show and send it (`on_sent` runs once it
+        was sent, `on_end` in every case); a file that cannot be read is a notification naming
+        what to do."""
+        if kind == "image":
+            from modalities.image import ImageModality
+
+            load: Callable[[Path], Any] = ImageModality().load
+        else:
+            from modalities.audio import AudioModality
+
+            load = AudioModality().load
+
+        def end() -> None:
+            """Tell the caller the file was read or refused."""
+            if on_end is not None:
+                on_end()
+
+        def sent(part: Any) -> None:
+            """Show and send the loaded part."""
+            end()
+            if self._send_media(part, path.name, kind, caption) and on_sent is not None:
+                on_sent()
+
+        self.background(lambda: load(path), sent, f"/{kind}", failed=end)
+
+    def attach_pasted(self, pasted: Pasted, on_sent: Callable[[], None],
+                      on_end: Callable[[], None] | None = None) -> None:  # fmt: skip
+        """Attach a file whose path was pasted into the message box, as /image or /audio would."""
+        self.attach(pasted.path, pasted.caption, media_kind(pasted.path), on_sent, on_end)
 
     def do_record(self, args: list[str]) -> None:
-        """Record from the microphone and send the clip (says plainly when audio is unavailable).
+        """Record from the microphone with a level meter and send the clip (says plainly when
+        audio is unavailable). Esc ends it early; the meter goes away when it ends.
 
         A length over the recorder's limit is capped to it with a notice; 0 s is refused.
         """
@@ -181,20 +205,35 @@ class Handlers:
         if not seconds > 0:
             raise DataError(f"a {seconds:g}-second recording has no audio",
                             "give a length above 0, e.g. /record 3")
+        chat = self.app.chat
+        if chat.recording is not None:
+            raise DataError("a recording is already running",
+                            "wait for it to end, or press Esc to stop it")
         if seconds > MAX_RECORD_SECONDS:
             self.say(f"recordings last at most {MAX_RECORD_SECONDS:.0f} s; recording "
                      f"{MAX_RECORD_SECONDS:.0f} s instead of {seconds:g} s (attach longer clips "
                      "with /audio PATH)", "warning", timeout=10)
             seconds = MAX_RECORD_SECONDS
-        status = self.app.chat.status
-        status.say(f"recording {seconds:g} s…", "yellow")
-        self.background(lambda: record(seconds),
-                        lambda part: self._send_media(part, "recording", "audio", ""),
-                        "/record", failed=lambda: status.say("no recording was made", "red"))
+        stop = threading.Event()
+        meter = chat.start_recording(seconds, stop)
+        chat.status.say(f"recording {seconds:g} s… (Esc stops early)", "yellow")
 
-    def _send_media(self, part: Any, name: str, kind: str, caption: str) -> None:
+        def done(part: Any) -> None:
+            """Take the meter away and send the clip."""
+            chat.end_recording(meter)
+            self._send_media(part, "recording", "audio", "")
+
+        def failed() -> None:
+            """Take the meter away and say nothing was recorded."""
+            chat.end_recording(meter)
+            chat.status.say("no recording was made", "red")
+
+        self.background(lambda: record(seconds, on_meter=meter.feed, stop=stop), done,
+                        "/record", failed=failed)
+
+    def _send_media(self, part: Any, name: str, kind: str, caption: str) -> bool:
         """Show the attachment and send it with its caption (a label profile answers its label;
-        a text model reads the caption or a marker)."""
+        a text model reads the caption or a marker); return False if it was not sent."""
         if kind == "image":
             h, w = part.image.shape[:2]
             marker = f"[image: {name} {w}x{h}]"
@@ -202,7 +241,7 @@ class Handlers:
             seconds = len(part.audio) / part.sample_rate if part.sample_rate else 0.0
             marker = f"[audio: {name} {seconds:.1f} s]"
         text = f"{marker} {caption}".strip()
-        self.app.chat.send(text, attachments=[AttachmentView(part, name)], parts=[part])
+        return self.app.chat.send(text, attachments=[AttachmentView(part, name)], parts=[part])
 
     # -- evolution -------------------------------------------------------------------------
     def do_evolve(self, args: list[str]) -> None:

@@ -13,13 +13,15 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer, Header
 
-from tui.commands import is_command, unescape
+from tui.commands import BY_NAME, is_command, unescape
+from tui.pasted import looks_like_path, pasted_file
 from tui.screens.correct import CorrectModal
 from tui.screens.tag import TagModal
 from tui.session_api import SessionLike
 from tui.stream import PieceBuffer
 from tui.widgets.chat_input import ChatInput
 from tui.widgets.conversation import ConversationView
+from tui.widgets.level_meter import LevelMeter
 from tui.widgets.message import MessageView
 from tui.widgets.message_box import MessageBox
 from tui.widgets.status_line import StatusLine
@@ -49,6 +51,10 @@ class ChatScreen(Screen[None]):
         self.stop_event: threading.Event | None = None
         self.generating = False
         self._after_reply: list[Any] = []
+        #: Set to end the recording that is running (None when none is).
+        self.recording: threading.Event | None = None
+        #: The message whose pasted file is being read (None when none is).
+        self.attaching: str | None = None
 
     def compose(self) -> ComposeResult:
         """Header, conversation, status line, message box, footer."""
@@ -114,14 +120,56 @@ class ChatScreen(Screen[None]):
 
     # -- sending ---------------------------------------------------------------------------
     def on_message_box_submitted(self, event: MessageBox.Submitted) -> None:
-        """Run a slash command or send a message."""
+        """Run a slash command, attach a pasted file path, or send a message.
+
+        1. A known slash command runs (the box is emptied).
+        2. A message starting with the path of an existing file attaches it (tui/pasted.py);
+           the box keeps the text until the file was read and sent.
+        3. Another '/word' without a second '/' is an unknown command; the rest is sent as text
+           (so a path to a file that does not exist is text).
+        """
         text = event.text
-        if is_command(text):
+        head = text.strip().split(maxsplit=1)[0] if text.strip() else ""
+        known = is_command(text) and head[1:].lower() in BY_NAME
+        pasted = None if known else pasted_file(text)
+        if pasted is not None:
+            if self.attaching == text:
+                return  # Enter again while the file is still being read
+            box = event.box
+            self.attaching = text
+
+            def sent() -> None:
+                """Empty the box once the file was sent (unless the person typed on)."""
+                if box.text == text:
+                    box.clear_text()
+
+            def ended() -> None:
+                """Allow the next attachment."""
+                self.attaching = None
+
+            self.app.handlers.attach_pasted(pasted, sent, ended)  # type: ignore[attr-defined]
+            return
+        if known or (is_command(text) and not looks_like_path(head[1:])):
             event.box.clear_text()
             self.app.run_slash(text)  # type: ignore[attr-defined]
             return
         if self.send(unescape(text)):
             event.box.clear_text()
+
+    # -- recording -------------------------------------------------------------------------
+    def start_recording(self, seconds: float, stop: threading.Event) -> LevelMeter:
+        """Show a level meter above the message box; Esc sets `stop` until it ends."""
+        self.recording = stop
+        meter = LevelMeter(seconds, id="level-meter")
+        self.mount(meter, before=self.chat_input)
+        self.refresh_bindings()
+        return meter
+
+    def end_recording(self, meter: LevelMeter) -> None:
+        """Take the level meter away once the recording ended (sent, stopped or failed)."""
+        self.recording = None
+        meter.remove()
+        self.refresh_bindings()
 
     def send(self, text: str, attachments: list[Widget] | None = None,
              parts: list[Any] | None = None) -> bool:  # fmt: skip
@@ -228,15 +276,19 @@ class ChatScreen(Screen[None]):
     # -- keys ------------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Esc is dimmed when there is nothing to stop and the message box has focus."""
-        if action == "stop" and not self.generating and self.focused is self.chat_input:
+        if action == "stop" and not self.generating and self.recording is None \
+                and self.focused is self.chat_input:
             return None
         if action == "focus_replies":
             return self.focused is self.chat_input
         return True
 
     def action_stop(self) -> None:
-        """Stop the reply being written, else go back to the message box."""
-        if self.generating and self.stop_event is not None:
+        """Stop a recording or the reply being written, else go back to the message box."""
+        if self.recording is not None:
+            self.recording.set()
+            self.status.say("stopping the recording…", "yellow")
+        elif self.generating and self.stop_event is not None:
             self.stop_event.set()
             self.status.say("stopping…", "yellow")
         else:

@@ -15,7 +15,7 @@ KEYS = (
     ("Enter / Ctrl+S", "send the message"),
     ("Shift+Enter / Ctrl+J", "new line in the message"),
     ("Up / Down", "previous / next sent message (at the first / last line)"),
-    ("Esc", "stop the reply; back to the message box"),
+    ("Esc", "stop the reply or the recording; back to the message box"),
     ("Tab / Shift+Tab", "select the latest reply / move between replies"),
     ("Up / Down (on a reply)", "previous / next reply"),
     ("+ / -", "rate the selected reply 👍 / 👎 (or click them)"),
@@ -34,6 +34,7 @@ def help_table() -> Table:
     table.add_column()
     for command in COMMANDS:
         table.add_row(command.usage, command.help)
+    table.add_row("PATH [TEXT]", "paste or drop a picture's or wav's path to attach it")
     table.add_row("//text", "send a message that starts with '/'")
     table.add_row("", "")
     for keys, what in KEYS:

@@ -31,9 +31,9 @@ class ChatInput(MessageBox):
         self.pastes: dict[int, str] = {}
 
     async def _on_paste(self, event: events.Paste) -> None:
-        """Insert a paste; a very large one is kept aside behind a placeholder."""
+        """Keep a very large paste aside behind a placeholder; TextArea's own handler (which
+        Textual calls after this one) inserts the others."""
         if len(event.text) <= LARGE_PASTE:
-            await super()._on_paste(event)
             return
         event.stop()
         event.prevent_default()
