@@ -83,6 +83,8 @@ class ModelConfig:
     families: list[str] = _check(_families, default_factory=lambda: list(FAMILIES))
     image_size: int = _check(_positive, default=28)
     image_channels: int = _check(_one_of(1, 3), default=1)  # type: ignore[arg-type]
+    image_grid: int = _check(_positive, default=2)  # the image stem's token map is grid x grid
+    image_width: int = _check(_positive, default=16)  # the image stem's first conv channels
     sample_rate: int = _check(_positive, default=8000)
     n_mels: int = _check(_positive, default=32)
 

@@ -1,4 +1,4 @@
-"""One plugin registry: units, stems, heads, modalities, teachers and CLI commands by name.
+"""One plugin registry: units, stems, heads, modalities, teachers, tasks, commands by name.
 
 Built-in plugins are declared as entry points in pyproject.toml, exactly like third-party ones
 (in the style of the `llm` CLI). A registry loads its entry-point group lazily on first use;
@@ -26,6 +26,8 @@ GROUPS = {
     "importer": "insitu.importers",
     "plotter": "insitu.plotters",
     "bench": "insitu.benches",
+    "task": "insitu.tasks",
+    "fitness": "insitu.fitness",
 }
 
 
@@ -121,5 +123,10 @@ importers: Registry[Any] = Registry("importer", GROUPS["importer"])
 plotters: Registry[Any] = Registry("plotter", GROUPS["plotter"])
 #: `insitu bench NAME` subcommands that live outside harness.bench (click commands)
 benches: Registry[Any] = Registry("bench", GROUPS["bench"])
+#: task kinds that live outside harness: factories `(config, data, spec) -> Task`
+tasks: Registry[Any] = Registry("task kind", GROUPS["task"])
+#: named fitness functions: `function(graph) -> number | dict of numbers`
+fitness: Registry[Any] = Registry("fitness function", GROUPS["fitness"])
 
-ALL = [units, stems, heads, modalities, teachers, commands, checks, importers, plotters, benches]
+ALL = [units, stems, heads, modalities, teachers, commands, checks, importers, plotters, benches,
+       tasks, fitness]

@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 
 from harness.config import TaskConfig
-from harness.errors import DataError
+from harness.errors import DataError, InsituError
 from harness.graph import checkpoint
 from harness.graph.build import Graph
 from harness.modality import ModalitySpec, get_modality
@@ -102,16 +102,38 @@ class LabelChat:
         from harness.chat.model import champion_row
 
         row = champion_row(profile)
+        base = None if row is None else str(row["id"])
+        learned = self._learned(base)
+        if learned is not None:  # what earlier sessions learned on top of this model
+            self.set_graph(learned, base)
+            return
         if row is not None:
             path = profile.path / row["checkpoint"]
             if not path.is_file():
                 path = profile.checkpoints_dir / row["checkpoint"]
-            self.set_graph(checkpoint.load(path, device="cpu"), row["id"])
+            self.set_graph(checkpoint.load(path, device="cpu"), base)
             return
         path = profile.path / "checkpoints" / "chat" / f"seed-{task.name}.safetensors"
         if not path.is_file():
             checkpoint.save(_seed_graph(profile, task, seed, warm_seconds, warm_steps), path)
         self.set_graph(checkpoint.load(path, device="cpu"), None)
+
+    @property
+    def learned_path(self) -> Path:
+        """Return where the weights after online learning are kept between sessions."""
+        return self.profile.path / "checkpoints" / "chat" / f"online-{self.task.name}.safetensors"
+
+    def _learned(self, base: str | None) -> Graph | None:
+        """Return the saved learned weights if they grew from `base` (None: the seed), else None."""
+        path = self.learned_path
+        if not path.is_file():
+            return None
+        try:
+            if checkpoint.read_metadata(path).get("insitu.online_base", "") != (base or ""):
+                return None  # learned on another model: a new champion starts clean
+            return checkpoint.load(path, device="cpu")
+        except InsituError:
+            return None  # a damaged file costs the online steps only; the model is intact
 
     def set_graph(self, graph: Graph, individual_id: str | None) -> None:
         """Answer with `graph` from now on (it must have a classify head for the task)."""
@@ -187,6 +209,8 @@ class LabelChat:
                 self.graph.eval()
             with torch.no_grad():
                 after = float(loss_of(self._logits(part)))
+            checkpoint.save(self.graph, self.learned_path,
+                            {"insitu.online_base": self.individual_id or ""})  # fmt: skip
             return before if before is not None else after, after
 
     def check_label(self, label: str) -> str:

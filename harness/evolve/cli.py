@@ -57,18 +57,44 @@ def _on_sigterm(signum: int, frame: Any) -> None:
 @click.option("--plot", "plot", type=click.Path(path_type=Path),
               help="Write a PNG of fitness over time with mutation/merge markers.")
 @click.option("--events", type=click.Path(path_type=Path), help="Append events as JSON lines.")
+@click.option("--fitness", help="Evolve on a fitness callable: module:function, or a name "
+              "registered under insitu.fitness (e.g. variety).")
+@click.option("--population", type=int,
+              help="Population size (default: the profile's [evolution] population).")
+@click.option("--time-limit", type=float,
+              help="Seconds a fitness callable may take on one graph (default 60).")
 @json_option
 def evolve(profile: str, tasks: tuple[str, ...], minutes: float | None,
            generations: int | None, workers: int | None, seed: int | None, new: bool,
-           plot: Path | None, events: Path | None, as_json: bool) -> None:  # fmt: skip
-    """Evolve the profile's micro-graphs on its data; Ctrl-C stops, and the next run resumes."""
+           plot: Path | None, events: Path | None, fitness: str | None, population: int | None,
+           time_limit: float | None, as_json: bool) -> None:  # fmt: skip
+    """Evolve the profile's micro-graphs on its data; Ctrl-C stops, and the next run resumes.
+
+    With --fitness, or --task naming a scored task (fitness, judge), graphs evolve by mutation
+    on that score instead; the best becomes the profile's champion.
+    """
     from harness.evolve.engine import run
     from harness.evolve.reporters import ConsoleReporter, JsonlReporter, Reporter
 
     if minutes is not None and generations is not None:
         raise ConfigError("--minutes and --generations both given", "pass only one of them")
+    if minutes is not None and minutes <= 0 or generations is not None and generations < 0:
+        raise ConfigError("evolution needs a budget above 0", "pass --minutes or --generations")
+    if population is not None and population < 1 or time_limit is not None and time_limit <= 0:
+        raise ConfigError("--population and --time-limit must be above 0", "pass a value > 0")
     if minutes is None and generations is None:
         minutes = DEFAULT_MINUTES
+    from harness.tasks.fitness_run import engine_tasks, scored_task_name
+
+    with open_profile(profile) as prof:
+        scored = fitness is not None or scored_task_name(prof, list(tasks)) is not None
+        tasks = tuple(tasks) if scored else tuple(engine_tasks(prof, tasks))
+    if scored:
+        _evolve_scored(profile, fitness, tasks, minutes, generations, population, seed,
+                       time_limit, as_json)  # fmt: skip
+        return
+    if time_limit is not None:
+        raise ConfigError("--time-limit applies to fitness callables", "add --fitness SPEC")
     reporters: list[Reporter] = []
     if not as_json:
         live = sys.stdout.isatty()
@@ -82,6 +108,7 @@ def evolve(profile: str, tasks: tuple[str, ...], minutes: float | None,
                 prof, list(tasks) or None, seconds=None if minutes is None else minutes * 60,
                 generations=generations, workers=workers or prof.config.evolution.workers,
                 seed=seed, reporters=reporters, new=new,
+                settings=None if population is None else {"population": population},
             )  # fmt: skip
             if plot is not None:
                 _plot(prof, summary.run_id, plot)
@@ -100,6 +127,51 @@ def evolve(profile: str, tasks: tuple[str, ...], minutes: float | None,
         if plot is not None:
             click.echo(f"plot written to {plot}")
     if summary.stopped == "interrupted":
+        sys.exit(130)
+
+
+def _evolve_scored(profile: str, fitness: str | None, tasks: tuple[str, ...],
+                   minutes: float | None, generations: int | None, population: int | None,
+                   seed: int | None, time_limit: float | None, as_json: bool) -> None:  # fmt: skip
+    """Evolve graphs on a fitness callable or a scored task; print the table and the champion."""
+    import logging
+
+    from harness.tasks.fitness_run import (
+        Budget,
+        Table,
+        build_scored,
+        quiet_scoring_log,
+        run_scored,
+        scored_task_name,
+        summary_lines,
+    )
+
+    if len(tasks) > 1:
+        raise ConfigError("a scored run evolves one task", "pass one --task (or only --fitness)")
+    budget = Budget(generations, None if minutes is None else minutes * 60, population, seed,
+                    time_limit)  # fmt: skip
+    previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    handler = quiet_scoring_log()
+    try:
+        with open_profile(profile) as prof:
+            name = tasks[0] if tasks else None
+            if fitness is None and name is None:
+                name = scored_task_name(prof, [])
+            task = build_scored(prof, fitness, name, time_limit)  # before any work starts
+            if not as_json:
+                click.echo(f"evolving on {task.name} ({task.kind}"
+                           f"{': ' + fitness if fitness else ''}), profile {prof.name}")
+            live_table = None if as_json else Table(click.echo)
+            result = run_scored(prof, task, budget, live_table)
+    finally:
+        logging.getLogger("insitu.scored").removeHandler(handler)
+        signal.signal(signal.SIGTERM, previous)
+    if as_json:
+        click.echo(json.dumps(result, indent=2, default=str))
+    else:
+        for line in summary_lines(result):
+            click.echo(line)
+    if result["stopped"] == "interrupted":
         sys.exit(130)
 
 
@@ -142,18 +214,27 @@ def lineage(profile: str, individual: str | None, depth: int) -> None:
 
     with open_profile(profile) as prof:
         run = latest_run(prof.store)
-        if run is None:
+        if run is None and individual is None:
             raise EvolutionError(f"profile '{profile}' has no evolution run yet",
-                                 f"start one with `insitu evolve -p {profile}`")  # fmt: skip
-        if individual is None:
+                                 f"start one with `insitu evolve -p {profile}`, or pass the "
+                                 "id of an individual")  # fmt: skip
+        if individual is None and run is not None:
             state = json.loads(run["state"])
             individual = state.get("champion")
             if not individual:
                 raise EvolutionError("the run has no champion yet",
                                      "let `insitu evolve` run longer, or pass an id")  # fmt: skip
-        row = find_individual(prof.store, individual)
-        if row.get("run_id") and row["run_id"] != run["id"]:
+        row = find_individual(prof.store, str(individual))
+        if row.get("run_id") and (run is None or row["run_id"] != run["id"]):
             found = prof.store.query("SELECT * FROM evolution_runs WHERE id = ?", [row["run_id"]])
-            run = found[0] if found else run
-        for line in ancestry(prof.store, row["id"], run_metric(run), max_depth=depth):
+            run = found[0] if found else None  # None: a scored run or an arena (no run row)
+        metric = run_metric(run) if run is not None else _scored_metric()
+        for line in ancestry(prof.store, row["id"], metric, max_depth=depth):
             click.echo(line)
+
+
+def _scored_metric() -> Any:
+    """Return the metric shown for individuals of scored runs: their fitness."""
+    from harness.evolve.fitness import MetricSpec, TaskMetric
+
+    return TaskMetric({"scored": (MetricSpec("fitness"),)}, {"fitness": "scored"})

@@ -106,14 +106,11 @@ def plan_tasks(config: ProfileConfig, store: Store, tasks: Sequence[str] | None)
     return TaskPlan([t.name for t in chosen], heads, modalities, kinds, units, budget)
 
 
-def _fix_stems(genome: Genome, model: ModelConfig) -> Genome:
-    """Set the media stems' shapes from the profile (channels, mel bands)."""
-    stems = genome["stems"]
-    if "image" in stems:
-        stems["image"]["args"]["channels"] = model.image_channels
-    if "audio" in stems:
-        stems["audio"]["args"]["mels"] = model.n_mels
-    return genome
+def stem_args(model: ModelConfig) -> dict[str, dict[str, Any]]:
+    """Return the media stems' arguments from the profile (channels, grid, width, mel bands)."""
+    return {"image": {"channels": model.image_channels, "grid": model.image_grid,
+                      "width": model.image_width},
+            "audio": {"mels": model.n_mels}}  # fmt: skip
 
 
 def _fit(make: Any, budget: int, bound: int) -> Genome:
@@ -143,7 +140,7 @@ def seed_genomes(
     if not families and not allow_random:
         raise ConfigError("model.families allows no family", "list at least one family")
     kw: dict[str, Any] = {"heads": plan.heads, "modalities": plan.modalities,
-                          "context": model.context}  # fmt: skip
+                          "context": model.context, "stem_args": stem_args(model)}  # fmt: skip
     out = [_fit(lambda b, f=f: seed(f, b, **kw), plan.budget, bound) for f in families]
     extra = max(population - len(out), 1 if allow_random else 0)
     low = math.log(min(model.min_params, plan.budget))
@@ -156,4 +153,4 @@ def seed_genomes(
             out.append(_fit(lambda b, f=fam: seed(f, b, **kw), b, bound))
     for g in out:
         g["train"].update(train or {})
-    return [_fix_stems(g, model) for g in out]
+    return out

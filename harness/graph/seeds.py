@@ -43,13 +43,17 @@ def depth_for(budget: int) -> int:
     return depth
 
 
-def _stems(modalities: Sequence[str]) -> dict[str, dict[str, Any]]:
-    """Return default stems for the modalities."""
+StemArgs = dict[str, dict[str, Any]]
+
+
+def _stems(modalities: Sequence[str], stem_args: StemArgs | None = None) -> StemArgs:
+    """Return the stems of the modalities: defaults, then `stem_args[modality]` over them."""
     out = {}
     for m in modalities:
         if m not in registry.stems:
             raise GenomeError(f"no stem for modality '{m}'", "use text, image or audio")
-        out[m] = {"op": m, "args": registry.stems.get(m).default_args(8)}
+        args = {**registry.stems.get(m).default_args(8), **(stem_args or {}).get(m, {})}
+        out[m] = {"op": m, "args": args}
     return out
 
 
@@ -117,6 +121,7 @@ def seed(
     context: int = 256,
     train: dict[str, Any] | None = None,
     depth: int | None = None,
+    stem_args: StemArgs | None = None,
 ) -> Genome:
     """Return the seed genome of `family` with about `budget` parameters and the given heads."""
     if family not in FAMILY_BLOCKS:
@@ -128,7 +133,7 @@ def seed(
     layers = depth or depth_for(budget)
 
     def make(width: int) -> Genome:
-        g = new_genome(width, family, context, _stems(modalities), _heads(heads), train)
+        g = new_genome(width, family, context, _stems(modalities, stem_args), _heads(heads), train)
         last = 0
         for _ in range(layers):
             for op in blocks:
@@ -203,12 +208,13 @@ def random_topology(
     heads: dict[str, dict[str, Any]] | None = None,
     modalities: Sequence[str] = ("text",),
     context: int = 256,
+    stem_args: StemArgs | None = None,
 ) -> Genome:
     """Return a random DAG of units and merge nodes with about `budget` parameters."""
     skeleton = _skeleton(generator)
 
     def make(width: int) -> Genome:
-        g = new_genome(width, "random", context, _stems(modalities), _heads(heads))
+        g = new_genome(width, "random", context, _stems(modalities, stem_args), _heads(heads))
         for op, inputs, k in skeleton:
             merge = op in ("add", "concat", "gate")
             add_node(

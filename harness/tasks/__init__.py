@@ -2,7 +2,9 @@
 
 `load_task(profile, name)` builds a profile's task from its stored examples once per process
 (per data version); `build_task(config, data, spec)` builds one from examples in memory (the
-`insitu eval` path and tests). New kinds register with `register_kind`.
+`insitu eval` path and tests). New kinds register with `register_kind` (in-process) or as an
+entry point under `insitu.tasks` (a factory `(config, data, spec) -> Task`, e.g. the teachers'
+`judge` kind), which harness finds without importing the package that provides it.
 """
 
 from __future__ import annotations
@@ -58,12 +60,28 @@ def register_kind(kind: str, factory: Factory) -> Factory:
     return factory
 
 
+def factory(kind: str, task: str = "") -> Factory:
+    """Return the factory of a task kind: built in, or a plugin under `insitu.tasks`."""
+    from harness import registry
+
+    if kind in KINDS:
+        return KINDS[kind]
+    if kind in registry.tasks.declared_names():
+        found: Factory = registry.tasks.get(kind)  # a PluginError says why it failed to load
+        return found
+    known = ", ".join(sorted(set(KINDS) | registry.tasks.declared_names()))
+    raise ConfigError(f"task {task or '?'} has the unknown kind '{kind}'",
+                      f"use one of: {known} (or install the plugin that provides it)")
+
+
 def build_task(config: TaskConfig, data: TaskData, spec: ModalitySpec | None = None) -> Task:
     """Build a task of the config's kind from examples in memory."""
-    if config.kind not in KINDS:
-        raise ConfigError(f"task {config.name} has the unknown kind '{config.kind}'",
-                          f"use one of: {', '.join(KINDS)}")
-    return KINDS[config.kind](config, data, spec or ModalitySpec())
+    task = factory(config.kind, config.name)(config, data, spec or ModalitySpec())
+    if not isinstance(task, Task):
+        raise ConfigError(f"the factory of task kind '{config.kind}' returned "
+                          f"{type(task).__name__}, not a Task",
+                          "fix the plugin: it must return a harness.tasks.Task")  # fmt: skip
+    return task
 
 
 def load_task(profile: Profile, name: str | None = None) -> Task:
@@ -73,7 +91,10 @@ def load_task(profile: Profile, name: str | None = None) -> Task:
 
     def build() -> Task:
         """Read the examples and build the task (once per data version)."""
-        data = load_data(profile, config.name) if config.kind in ("text", "label") else TaskData()
+        if config.kind in ("fitness", "game"):
+            data = TaskData(profile=profile.path)
+        else:  # text, label and plugin kinds read the task's examples (plugins may have none)
+            data = load_data(profile, config.name)
         if config.kind in ("text", "label") and not data.train:
             raise no_examples(config.name)
         return build_task(config, data, spec)
@@ -93,6 +114,7 @@ __all__ = [
     "Task",
     "TaskData",
     "build_task",
+    "factory",
     "load_task",
     "load_tasks",
     "register_kind",

@@ -32,6 +32,7 @@ class TaskData:
     train: list[Example] = field(default_factory=list)
     heldout: list[Example] = field(default_factory=list)
     attachments: Path | None = None
+    profile: Path | None = None  # the profile's folder (plugin task kinds read settings there)
 
     def split(self, name: str) -> list[Example]:
         """Return the examples of a split ("train" or "heldout")."""
@@ -65,6 +66,7 @@ def load_data(profile: Profile, task: str) -> TaskData:
         train=list(iter_examples(profile.store, task, "train")),
         heldout=list(iter_examples(profile.store, task, "heldout")),
         attachments=profile.attachments_dir,
+        profile=profile.path,
     )
 
 

@@ -1,17 +1,20 @@
 """The `fitness` task: any Python callable scores a built graph (non-differentiable is fine).
 
 The task's `fitness` setting names the callable as "module:function" (dotted attributes allowed
-after the colon). It is called as `function(graph)` and returns a number (the objective
-"fitness") or a dict of named objectives; larger is better. Any error inside it, a result of
-another type or NaN, or a call that runs past the time limit (`time_limit` seconds, default
-60) becomes a DataError that names the callable; evolution records that individual as failed
-(the worst fitness) with the message, and goes on. A callable that cannot be imported is a
-ConfigError when the task is built (or, with `strict=False`, at each scoring).
+after the colon) or as a plain NAME registered under the `insitu.fitness` entry-point group.
+It is called as `function(graph)` and returns a number (the objective "fitness") or a dict of
+named objectives; larger is better. Any error inside it, a result of another type or NaN, or a
+call that runs past the time limit (the task's `time_limit` seconds, default 60) becomes a
+DataError that names the callable; evolution records that individual as failed (the worst
+fitness) with the message, and goes on. A callable that cannot be imported is a ConfigError
+when the task is built (or, with `strict=False`, at each scoring); `check_exists` tells a
+module or name that does not exist at all apart, before any work starts.
 """
 
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import math
 import random
 import signal
@@ -20,7 +23,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from harness.config import TaskConfig
-from harness.errors import ConfigError, DataError
+from harness.errors import ConfigError, DataError, PluginError
 from harness.tasks.base import ScoredTask
 
 if TYPE_CHECKING:
@@ -76,13 +79,63 @@ def call_with_limit(fn: Callable[..., Any], args: tuple[Any, ...], seconds: floa
     return box["value"]
 
 
+def _named(spec: str) -> Callable[..., Any]:
+    """Return the fitness function registered as `spec`, or raise ConfigError saying why."""
+    from harness import registry
+
+    try:
+        obj = registry.fitness.get(spec)
+    except PluginError as exc:
+        raise ConfigError(f"the fitness callable {spec!r} is not usable: {exc.message}",
+                          exc.hint or "name it as 'module:function'") from exc  # fmt: skip
+    if not callable(obj):
+        raise ConfigError(f"the fitness plugin {spec!r} is not callable",
+                          f"register a function under '{registry.fitness.group}'")  # fmt: skip
+    return obj  # type: ignore[no-any-return]
+
+
+def check_exists(spec: str) -> None:
+    """Raise ConfigError if `spec` names a module or plugin that does not exist at all.
+
+    A module that exists but fails to import, or lacks the function, is left to scoring (each
+    individual then fails with the reason); nothing is imported here.
+    """
+    from harness import registry
+
+    spec = spec.strip()
+    module_name, colon, attr = spec.partition(":")
+    if not colon:
+        if spec not in registry.fitness.declared_names():
+            names = ", ".join(sorted(registry.fitness.declared_names())) or "none"
+            raise ConfigError(
+                f"no fitness function is called {spec!r} (named ones: {names})",
+                "pass --fitness module:function (the module on PYTHONPATH), or a named one",
+            )
+        return
+    if not module_name or not attr:
+        raise ConfigError(f"the fitness callable {spec!r} is not of the form 'module:function'",
+                          "pass --fitness package.module:function")  # fmt: skip
+    try:
+        found = importlib.util.find_spec(module_name)
+    except (ImportError, ValueError):  # a missing parent package, or a bad name
+        found = None
+    if found is None:
+        raise ConfigError(
+            f"there is no module {module_name!r} for the fitness callable {spec!r}",
+            f"put the folder holding {module_name.split('.')[0]}.py on PYTHONPATH (or install "
+            "its package), then run the command again",
+        )
+
+
 def resolve(spec: str) -> Callable[..., Any]:
-    """Import "module:function" and return the callable, or raise ConfigError saying why."""
-    module_name, _, attr = spec.partition(":")
+    """Return the callable of "module:function" or of a NAME under `insitu.fitness`."""
+    module_name, colon, attr = spec.partition(":")
+    if not colon and module_name and "." not in module_name:
+        return _named(module_name)
     if not module_name or not attr:
         raise ConfigError(
             f"the fitness callable {spec!r} is not of the form 'module:function'",
-            'set the task\'s fitness = "package.module:function"',
+            'set the task\'s fitness = "package.module:function" (or a named function)',
         )
     try:
         obj: Any = importlib.import_module(module_name)
@@ -123,7 +176,7 @@ class FitnessTask(ScoredTask):
 
     kind = "fitness"
 
-    def __init__(self, config: TaskConfig, time_limit: float = DEFAULT_TIME_LIMIT,
+    def __init__(self, config: TaskConfig, time_limit: float | None = None,
                  strict: bool = True) -> None:  # fmt: skip
         super().__init__(config)
         if not config.fitness:
@@ -131,8 +184,9 @@ class FitnessTask(ScoredTask):
                 f"the fitness task {config.name} names no callable",
                 'set fitness = "module:function" in the task\'s config',
             )
-        self.spec = config.fitness
-        self.time_limit = float(time_limit)
+        self.spec = config.fitness.strip()
+        limit = time_limit if time_limit is not None else config.time_limit or DEFAULT_TIME_LIMIT
+        self.time_limit = float(limit)  # 0 given here: no limit
         self.function: Callable[..., Any] | None = resolve(self.spec) if strict else None
 
     def score(self, graph: Graph, rng: random.Random) -> dict[str, float]:

@@ -12,13 +12,15 @@ from __future__ import annotations
 import logging
 import math
 import random
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import torch
 
 from harness.errors import InsituError
 from harness.graph.build import Graph
+from harness.ids import new_id
 from harness.tasks.base import ScoredTask
 
 log = logging.getLogger("insitu.scored")
@@ -38,6 +40,9 @@ class Scored:
     objectives: dict[str, float] = field(default_factory=dict)
     error: str | None = None
     operator: str = "seed"
+    parent: str | None = None  # the id of the individual it was mutated from
+    id: str = field(default_factory=new_id)
+    seconds: float = 0.0  # how long scoring took
 
 
 @dataclass
@@ -48,6 +53,19 @@ class ScoredRun:
     history: list[float]
     failures: list[tuple[int, str]]
     population: list[Scored]
+    stopped: str = "goal"  # goal | deadline | interrupted
+    births: int = 0
+
+    @property
+    def generation(self) -> int:
+        """Return the number of children bred so far (0: only the seeds)."""
+        return len(self.history) - 1
+
+
+#: Called with every scored individual (seeds and children), e.g. to store it.
+OnScored = Callable[[Scored], None]
+#: Called after every generation with the run so far and the child it bred.
+OnGeneration = Callable[[ScoredRun, Scored], None]
 
 
 def scalar(objectives: dict[str, float], objective: str) -> float:
@@ -59,6 +77,7 @@ def scalar(objectives: dict[str, float], objective: str) -> float:
 
 def score(task: ScoredTask, ind: Scored, rng: random.Random, objective: str) -> Scored:
     """Score an individual; a failure gives the worst fitness and logs the reason."""
+    start = time.perf_counter()
     try:
         ind.objectives = task.score(ind.graph, rng)
         ind.fitness = scalar(ind.objectives, objective)
@@ -68,50 +87,75 @@ def score(task: ScoredTask, ind: Scored, rng: random.Random, objective: str) -> 
         ind.fitness, ind.objectives = WORST, {}
         ind.error = getattr(exc, "message", None) or str(exc)
         log.warning("individual %d gets the worst fitness: %s", ind.birth, ind.error)
+    ind.seconds = time.perf_counter() - start
     return ind
 
 
 def evolve_scored(
     task: ScoredTask,
     seeds: Sequence[Graph],
-    generations: int,
+    generations: int | None,
     rng: random.Random,
     population: int | None = None,
     objective: str = "fitness",
     max_params: int | None = None,
     tournament: int = 3,
+    seconds: float | None = None,
+    on_scored: OnScored | None = None,
+    on_generation: OnGeneration | None = None,
 ) -> ScoredRun:
     """Evolve graphs on a scored task for `generations` children; return the best and history.
 
     1. Score every seed (failures get the worst fitness; the reason is logged and kept).
-    2. For each generation: pick a parent by tournament, mutate it 1-2 times (inheriting
-       weights), score the child and add it; remove the oldest beyond the population size
-       (aging), but never the best so far.
+    2. For each generation (until `generations` children, or `seconds` of wall time, or
+       Ctrl-C): pick a parent by tournament, mutate it 1-2 times (inheriting weights), score
+       the child and add it; remove the oldest beyond the population size (aging), but never
+       the best so far.
     3. Record the best fitness after each generation.
     """
     from harness.evolve.mutations import mutate, operator_names
 
+    if generations is None and seconds is None:
+        raise ValueError("evolve_scored needs a budget: generations or seconds")
+    deadline = None if seconds is None else time.monotonic() + seconds
     gen = torch.Generator().manual_seed(rng.getrandbits(63))
-    members = [score(task, Scored(g, i), rng, objective) for i, g in enumerate(seeds)]
+
+    def scored(ind: Scored) -> Scored:
+        """Score one individual and hand it to `on_scored`."""
+        score(task, ind, rng, objective)
+        if on_scored is not None:
+            on_scored(ind)
+        return ind
+
+    members: list[Scored] = []
+    for i, g in enumerate(seeds):
+        members.append(scored(Scored(g, i)))  # a Ctrl-C here leaves nothing to report: raise
     size = population or len(members)
-    births = len(members)
     best = max(members, key=lambda m: (m.fitness, -m.birth))
     failures = [(m.birth, m.error) for m in members if m.error]
-    history = [best.fitness]
-    for _ in range(generations):
-        picks = rng.sample(members, min(tournament, len(members)))
-        parent = max(picks, key=lambda m: m.fitness)
-        graph, ops = mutate(parent.graph, rng, gen, WEIGHTS, rng.randint(1, 2), max_params)
-        child = score(task, Scored(graph, births, operator=operator_names(ops) or "copy"), rng,
-                      objective)  # fmt: skip
-        births += 1
-        if child.error:
-            failures.append((child.birth, child.error))
-        members.append(child)
-        if child.fitness > best.fitness:
-            best = child
-        while len(members) > size:
-            oldest = min((m for m in members if m is not best), key=lambda m: m.birth)
-            members.remove(oldest)
-        history.append(best.fitness)
-    return ScoredRun(best, history, failures, members)
+    run = ScoredRun(best, [best.fitness], failures, members, births=len(members))
+    try:
+        while generations is None or run.generation < generations:
+            if deadline is not None and time.monotonic() >= deadline:
+                run.stopped = "deadline"
+                break
+            picks = rng.sample(members, min(tournament, len(members)))
+            parent = max(picks, key=lambda m: m.fitness)
+            graph, ops = mutate(parent.graph, rng, gen, WEIGHTS, rng.randint(1, 2), max_params)
+            child = scored(Scored(graph, run.births, operator=operator_names(ops) or "copy",
+                                  parent=parent.id))  # fmt: skip
+            run.births += 1
+            if child.error:
+                failures.append((child.birth, child.error))
+            members.append(child)
+            if child.fitness > run.best.fitness:
+                run.best = child
+            while len(members) > size:
+                oldest = min((m for m in members if m is not run.best), key=lambda m: m.birth)
+                members.remove(oldest)
+            run.history.append(run.best.fitness)
+            if on_generation is not None:
+                on_generation(run, child)
+    except KeyboardInterrupt:
+        run.stopped = "interrupted"
+    return run
