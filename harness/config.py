@@ -103,6 +103,7 @@ class EvolutionConfig:
     idle_seconds: float = _check(_non_negative, default=5.0)
     seed: int = 0
     polish: float = _check(_fraction, default=0.0)  # share of a timed run spent polishing
+    seed_train: dict[str, float] = field(default_factory=dict)  # seeds' lr, batch, ...
 
 
 @dataclass
@@ -173,6 +174,13 @@ def _coerce(value: Any, tp: Any, where: str) -> Any:
         return [_coerce(v, item, f"{where}[{i}]") for i, v in enumerate(value)]
     if origin in (types.UnionType, typing.Union):
         return value
+    if origin is dict:  # a table of numbers (e.g. the seeds' training hyper-parameters)
+        bad = not isinstance(value, dict) or any(
+            isinstance(v, bool) or not isinstance(v, int | float) for v in value.values())
+        if bad:
+            raise ConfigError(f"'{where}' must be a table of numbers",
+                              f"write it as [{where}] with lines like lr = 0.003")
+        return dict(value)
     ok = (
         (tp is bool and isinstance(value, bool))
         or (tp is int and isinstance(value, int) and not isinstance(value, bool))

@@ -1,6 +1,8 @@
 """The insitu contender of `insitu bench digits`: evolve a temporary 8x8 label profile, test it.
 
-1. Create a profile from the `digits` template in a throw-away insitu home, its grid set to 8x8.
+1. Create a profile from the `digits` template in a throw-away insitu home; its pictures are
+   read at 16x16 (the 8x8 digits upscaled twice, so that the stem's two stride-2 convolutions
+   still leave a 4x4 map) and its stem keeps that 4x4 map as 16 tokens.
 2. Store the training images (uint8 [8, 8, 1] parts) with their labels; the engine holds out
    a tenth of them (stable hash split) for its own selection. The test images never enter it.
 3. Run the evolution engine for the budget, then measure the champion's accuracy on the test
@@ -28,7 +30,8 @@ if TYPE_CHECKING:
 
 TEMPLATE = "digits"
 TASK = "digits"
-GRID = 8
+SIZE = 16  # pixels a side the 8x8 pictures are read at
+GRID = 4  # the image stem's token map
 
 
 def examples(split: DigitsSplit, x: np.ndarray, y: np.ndarray) -> list[Example]:
@@ -39,10 +42,11 @@ def examples(split: DigitsSplit, x: np.ndarray, y: np.ndarray) -> list[Example]:
 
 
 def make_profile(name: str) -> Profile:
-    """Create the digits profile and set its image grid to the pictures' own 8x8."""
+    """Create the digits profile with the pictures read at SIZE and a GRID x GRID stem map."""
     with Profile.create(name, TEMPLATE) as profile:
         config = profile.config.to_dict()
-        config["model"]["image_size"] = GRID
+        config["model"]["image_size"] = SIZE
+        config["model"]["image_grid"] = GRID
         set_setting(profile.store, "config", config)
     return Profile.open(name, create_default=False)
 
@@ -79,7 +83,7 @@ def run_insitu_digits(split: DigitsSplit, cfg: DigitsConfig, progress: Progress)
         name="insitu",
         kind="evolved",
         parameters=graph.num_parameters(),
-        flops=image_flops(graph, GRID),
+        flops=image_flops(graph, SIZE),
         wall_s=found.wall_s,
         metrics={"test_accuracy": metrics.get("accuracy")},
         notes=(

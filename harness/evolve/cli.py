@@ -57,6 +57,8 @@ def _on_sigterm(signum: int, frame: Any) -> None:
 @click.option("--plot", "plot", type=click.Path(path_type=Path),
               help="Write a PNG of fitness over time with mutation/merge markers.")
 @click.option("--events", type=click.Path(path_type=Path), help="Append events as JSON lines.")
+@click.option("--polish", type=float, help="Share of --minutes spent at the end training the "
+              "best members on, unchanged, in [0, 1) (default: the profile's evolution.polish).")
 @click.option("--fitness", help="Evolve on a fitness callable: module:function, or a name "
               "registered under insitu.fitness (e.g. variety).")
 @click.option("--population", type=int,
@@ -66,8 +68,9 @@ def _on_sigterm(signum: int, frame: Any) -> None:
 @json_option
 def evolve(profile: str, tasks: tuple[str, ...], minutes: float | None,
            generations: int | None, workers: int | None, seed: int | None, new: bool,
-           plot: Path | None, events: Path | None, fitness: str | None, population: int | None,
-           time_limit: float | None, as_json: bool) -> None:  # fmt: skip
+           plot: Path | None, events: Path | None, polish: float | None, fitness: str | None,
+           population: int | None, time_limit: float | None,
+           as_json: bool) -> None:  # fmt: skip
     """Evolve the profile's micro-graphs on its data; Ctrl-C stops, and the next run resumes.
 
     With --fitness, or --task naming a scored task (fitness, judge), graphs evolve by mutation
@@ -82,6 +85,11 @@ def evolve(profile: str, tasks: tuple[str, ...], minutes: float | None,
         raise ConfigError("evolution needs a budget above 0", "pass --minutes or --generations")
     if population is not None and population < 1 or time_limit is not None and time_limit <= 0:
         raise ConfigError("--population and --time-limit must be above 0", "pass a value > 0")
+    if polish is not None and not 0 <= polish < 1:
+        raise ConfigError(f"--polish must be a share in [0, 1), got {polish:g}",
+                          "pass e.g. --polish 0.5 (the last half of the time), or 0")
+    if polish and generations is not None:
+        raise ConfigError("--polish shares out a time budget", "use it with --minutes")
     if minutes is None and generations is None:
         minutes = DEFAULT_MINUTES
     from harness.tasks.fitness_run import engine_tasks, scored_task_name
@@ -107,7 +115,7 @@ def evolve(profile: str, tasks: tuple[str, ...], minutes: float | None,
             summary = run(
                 prof, list(tasks) or None, seconds=None if minutes is None else minutes * 60,
                 generations=generations, workers=workers or prof.config.evolution.workers,
-                seed=seed, reporters=reporters, new=new,
+                seed=seed, reporters=reporters, new=new, polish=polish,
                 settings=None if population is None else {"population": population},
             )  # fmt: skip
             if plot is not None:

@@ -230,7 +230,8 @@ class Engine:
         return dataclasses.replace(spec, budget_seconds=min(budget, left))
 
     # ------------------------------------------------------------------------------ the loop
-    def run(self, seconds: float | None = None, generations: int | None = None) -> Summary:
+    def run(self, seconds: float | None = None, generations: int | None = None,
+            polish: float | None = None) -> Summary:  # fmt: skip
         """Continue the run within a budget; return the summary and the leaderboard.
 
         1. Set the session's goal: `generations` more generations (an interrupted session's goal
@@ -240,10 +241,16 @@ class Engine:
            once (nothing finished is lost) and integrate the outcomes in slot order (so the run
            does not depend on which worker finished first).
         4. When every slot is integrated, close the generation; stop at the goal or deadline.
+        5. With a `polish` share (default: the run's setting) of a timed session, the search
+           stops that much earlier and the rest trains the best members on (see `_polish`).
         """
         check_budget(seconds, generations)
         start = time.monotonic()
-        polish = (seconds or 0.0) * self.settings.polish  # the search ends this much earlier
+        share = self.settings.polish if polish is None else polish
+        if not 0.0 <= share < 1.0:
+            raise ConfigError(f"polish must be a share of the session in [0, 1), got {share}",
+                              "use e.g. 0.5 (half the time), or 0 for none")
+        polish = (seconds or 0.0) * share  # the search ends this much earlier
         self._deadline = None if seconds is None else start + seconds - polish
         st = self.state
         if generations is None:
@@ -346,6 +353,7 @@ def run(
     settings: dict[str, Any] | None = None,
     evaluator: Evaluator | None = None,
     new: bool = False,
+    polish: float | None = None,
 ) -> Summary:
     """Evolve a profile's population for `seconds` or `generations`; return the summary.
 
@@ -361,7 +369,7 @@ def run(
             overrides["seed"] = seed
         chosen = Settings.from_config(prof.config, **overrides)
         engine = Engine(prof, tasks, chosen, evaluator, reporters, workers, new=new)
-        return engine.run(seconds=seconds, generations=generations)
+        return engine.run(seconds=seconds, generations=generations, polish=polish)
     finally:
         if own:
             prof.close()

@@ -69,6 +69,7 @@ class Settings:
             size_pressure=evo.size_pressure,
             seed=evo.seed,
             polish=evo.polish,
+            seed_train=dict(evo.seed_train),
             min_params=model.min_params,
             max_params=model.max_params,
         )

@@ -31,6 +31,10 @@ def test_required_templates_exist_and_validate() -> None:
         ('[[tasks]]\nname="g"\nkind="game"', "'tasks[0].game' is missing"),
         ('[[tasks]]\nname="t"\n[evolution]\nenabled=1', "'evolution.enabled' must be bool"),
         ("[[tasks]\nname=", "not valid TOML"),
+        ('[[tasks]]\nname="t"\n[evolution]\npolish=1.0', "'evolution.polish' must be at least 0"),
+        ('[[tasks]]\nname="t"\n[evolution.seed_train]\nbatch="big"',
+         "'evolution.seed_train' must be a table of numbers"),
+        ('[[tasks]]\nname="t"\n[model]\nimage_grid=0', "'model.image_grid' must be greater"),
     ],
 )
 def test_bad_template_names_the_key(toml: str, needle: str) -> None:
@@ -45,3 +49,14 @@ def test_typo_suggests_the_right_key() -> None:
     with pytest.raises(ConfigError) as err:
         parse_template('[[tasks]]\nname="t"\n[evolution]\npopulaton=3', "t")
     assert "did you mean 'population'" in str(err.value)
+
+
+def test_media_templates_polish_and_size_their_seeds() -> None:
+    """The media templates polish half of a timed run and set the seeds' batch and image grid."""
+    from harness.evolve.seeding import plan_tasks, seed_genomes  # noqa: F401 - import check
+    from harness.evolve.settings import Settings
+
+    _, cfg = load_template("mnist")
+    settings = Settings.from_config(cfg)
+    assert settings.polish == 0.5 and settings.seed_train == {"batch": 32}
+    assert cfg.model.image_grid == 4

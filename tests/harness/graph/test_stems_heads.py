@@ -9,6 +9,7 @@ import torch
 
 from harness import registry
 from harness.errors import DataError, GenomeError
+from harness.graph.build import Graph
 from harness.graph.tether import add_adapters, tethered_linears
 
 D = 8
@@ -168,3 +169,17 @@ def test_value_head_is_bounded() -> None:
     with torch.no_grad():
         y = head(features() * 100)
     assert y.shape == (B,) and (y.abs() <= 1).all()
+
+
+def test_seeds_take_stem_arguments_and_still_fit_their_budget():
+    """A 4x4 image stem map (16 tokens) is in the genome, and the seed stays near its budget."""
+    from harness.graph.seeds import count_parameters, seed
+
+    heads = {"d": {"op": "classify", "args": {"classes": 10}}}
+    g = seed("cnn", 15_000, heads=heads, modalities=("image",),
+             stem_args={"image": {"channels": 1, "grid": 4, "width": 16}})  # fmt: skip
+    assert g["stems"]["image"]["args"] == {"channels": 1, "grid": 4, "width": 16}
+    assert abs(count_parameters(g) - 15_000) < 2_000
+    graph = Graph(g, generator=torch.Generator().manual_seed(0))
+    out = graph.forward_tasks(None, tasks=["d"], images=torch.rand(2, 1, 28, 28))
+    assert out["d"].shape == (2, 10)
