@@ -269,32 +269,46 @@ class Engine:
                     None)  # fmt: skip
         try:
             self.evaluator.start()
-            while True:
-                if st.goal is None and self._deadline is None:
-                    break
-                if self._deadline is not None and time.monotonic() >= self._deadline:
-                    stopped = "deadline"
-                    break
-                slots = load_slots(self.store, self.run_id, st.generation) if st.planned else []
-                if not slots:
-                    slots = self._plan_generation()
-                self.reporter.on_generation(self._progress())
-                self._evaluate(slots)
-                if st.integrated < st.slots:
-                    stopped = "deadline"
-                    break
-                self.ledger.advance()
-                if st.goal is None and self._deadline is None:
-                    break
+            stopped = self._search()
             if polish > 0 and stopped == "deadline":
                 self._deadline = start + (seconds or 0.0)
-                self._polish(self._planner())
+                if self._has_results():
+                    self._polish(self._planner())
+                else:  # nothing measured yet (a very short session): search on instead
+                    stopped = self._search()
         except KeyboardInterrupt:
             stopped = "interrupted"
         finally:
             self.evaluator.close()
             self.reporter.close()
         return self.summary(time.monotonic() - start, stopped)
+
+    def _search(self) -> str:
+        """Plan and evaluate generations until the goal or the deadline; return why it stopped."""
+        st = self.state
+        while True:
+            if st.goal is None and self._deadline is None:
+                return "goal"
+            if self._deadline is not None and time.monotonic() >= self._deadline:
+                return "deadline"
+            slots = load_slots(self.store, self.run_id, st.generation) if st.planned else []
+            if not slots:
+                slots = self._plan_generation()
+            self.reporter.on_generation(self._progress())
+            self._evaluate(slots)
+            if st.integrated < st.slots:
+                return "deadline"
+            self.ledger.advance()
+            if st.goal is None and self._deadline is None:
+                return "goal"
+
+    def _has_results(self) -> bool:
+        """Return whether any individual is a member or waits, evaluated, to join."""
+        if self.ledger.members:
+            return True
+        st = self.state
+        slots = load_slots(self.store, self.run_id, st.generation) if st.planned else []
+        return any(slot.state == "done" for slot in slots)
 
     def _evaluate(self, slots: list[Slot]) -> None:
         """Evaluate the slots not done yet; record each outcome and integrate in slot order."""

@@ -20,6 +20,7 @@ import torch.nn.functional as F
 from harness.config import TaskConfig
 from harness.errors import DataError
 from harness.modality import ModalitySpec, get_modality
+from harness.tasks.augment import shift
 from harness.tasks.base import SPLITS, Batch, Task, check_split, no_examples
 from harness.tasks.data import TaskData
 from harness.types import Example, Part
@@ -147,12 +148,17 @@ class LabelTask(Task):
 
     def batches(self, generator: torch.Generator, batch_size: int,
                 context: int) -> Iterator[Batch]:  # fmt: skip
-        """Yield batches of training examples drawn uniformly at random."""
+        """Yield batches of training examples drawn uniformly at random (pictures shifted by up
+        to `augment` pixels when the task asks for it)."""
         n = self.size("train")
         if n == 0:
             raise no_examples(self.name)
+        pixels = int(self.config.augment)
         while True:
-            yield self._batch("train", torch.randint(0, n, (batch_size,), generator=generator))
+            batch = self._batch("train", torch.randint(0, n, (batch_size,), generator=generator))
+            if pixels and batch.images is not None:
+                batch.images = shift(batch.images, pixels, generator)  # [B, C, S, S]
+            yield batch
 
     def logits(self, graph: Graph, batch: Batch) -> torch.Tensor:
         """Return the class logits [B, C] of a batch."""

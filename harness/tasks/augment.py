@@ -1,0 +1,24 @@
+"""Training-time augmentation of image batches: random shifts (each picture moves whole)."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+
+def shift(images: torch.Tensor, pixels: int, generator: torch.Generator) -> torch.Tensor:
+    """Return each picture moved by its own random offset in [-pixels, pixels] on both axes.
+
+    Uncovered borders are zero (the background of digits). Input and output: [B, C, S, S].
+    """
+    if pixels <= 0:
+        return images
+    b, c, h, w = images.shape
+    padded = F.pad(images, (pixels, pixels, pixels, pixels))  # [B, C, S+2p, S+2p]
+    dy = torch.randint(0, 2 * pixels + 1, (b,), generator=generator)  # [B]
+    dx = torch.randint(0, 2 * pixels + 1, (b,), generator=generator)  # [B]
+    rows = dy[:, None] + torch.arange(h)[None, :]  # [B, S]
+    cols = dx[:, None] + torch.arange(w)[None, :]  # [B, S]
+    batch = torch.arange(b)[:, None, None, None]  # [B, 1, 1, 1]
+    chan = torch.arange(c)[None, :, None, None]  # [1, C, 1, 1]
+    return padded[batch, chan, rows[:, None, :, None], cols[:, None, None, :]]  # [B, C, S, S]

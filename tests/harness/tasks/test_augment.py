@@ -1,0 +1,31 @@
+"""Random shifts of training pictures: each picture moves as a whole, within the asked range."""
+
+from __future__ import annotations
+
+import torch
+
+from harness.tasks.augment import shift
+
+
+def test_each_picture_moves_by_at_most_the_asked_pixels_and_keeps_its_ink():
+    """A dot inside the border lands within `pixels` of where it was; nothing else changes."""
+    images = torch.zeros(64, 1, 9, 9)  # [B, C, S, S]
+    images[:, 0, 4, 4] = 1.0
+    out = shift(images, 2, torch.Generator().manual_seed(0))
+    assert out.shape == images.shape
+    assert torch.equal(out.sum((1, 2, 3)), images.sum((1, 2, 3)))  # the dot never falls off
+    where = out[:, 0].flatten(1).argmax(1)  # [B]
+    rows, cols = where // 9, where % 9
+    assert rows.sub(4).abs().max() <= 2 and cols.sub(4).abs().max() <= 2
+    assert len({(int(r), int(c)) for r, c in zip(rows, cols, strict=True)}) > 10  # varied
+    assert shift(images, 0, torch.Generator()) is images
+
+
+def test_colour_channels_move_together():
+    """All channels of one picture get the same offset."""
+    images = torch.zeros(8, 3, 7, 7)
+    images[:, :, 3, 3] = torch.tensor([0.2, 0.5, 0.9])
+    out = shift(images, 1, torch.Generator().manual_seed(1))
+    for picture in out:  # [C, S, S]
+        spots = [tuple((ch > 0).nonzero()[0].tolist()) for ch in picture]
+        assert spots[0] == spots[1] == spots[2]
