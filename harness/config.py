@@ -64,7 +64,7 @@ class TaskConfig:
     description: str = ""
     heldout_fraction: float = _check(_fraction, default=0.1)
     classes: list[str] = field(default_factory=list)
-    augment: int = _check(_non_negative, default=0)  # image tasks: random shift, pixels
+    augment: int = _check(_non_negative, default=0)  # label tasks: random shift (px or bands)
     game: str = ""
     fitness: str = ""  # fitness: "module:function" or a name under `insitu.fitness`
     time_limit: float = _check(_non_negative, default=0.0)  # fitness: s per graph (0: 60 s)

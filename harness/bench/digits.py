@@ -84,7 +84,8 @@ def run_digits(cfg: DigitsConfig, progress: Progress = lambda _: None) -> BenchR
     rows: list[Contender] = []
     with torch_threads(cfg.threads):
         if "insitu" in cfg.contenders:
-            progress(f"insitu: evolving a temporary 8x8 digits profile for {cfg.seconds:g} s")
+            progress(f"insitu: evolving a temporary digits profile (8x8 read at 16x16) for "
+                     f"{cfg.seconds:g} s")  # fmt: skip
             from harness.bench.insitu_digits import run_insitu_digits
 
             rows.append(run_insitu_digits(split, cfg, progress))

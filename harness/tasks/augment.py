@@ -22,3 +22,19 @@ def shift(images: torch.Tensor, pixels: int, generator: torch.Generator) -> torc
     batch = torch.arange(b)[:, None, None, None]  # [B, 1, 1, 1]
     chan = torch.arange(c)[None, :, None, None]  # [1, C, 1, 1]
     return padded[batch, chan, rows[:, None, :, None], cols[:, None, None, :]]  # [B, C, S, S]
+
+
+def shift_bands(audio: torch.Tensor, bands: int, generator: torch.Generator) -> torch.Tensor:
+    """Return each clip's log-mel frames moved by its own random [-bands, bands] mel bands.
+
+    A shift along the mel axis is a rough change of voice (pitch and formants move together);
+    the edge band is repeated into the gap. Input and output: [B, F, M].
+    """
+    if bands <= 0:
+        return audio
+    b, f, m = audio.shape
+    padded = F.pad(audio, (bands, bands), mode="replicate")  # [B, F, M+2k]
+    offset = torch.randint(0, 2 * bands + 1, (b,), generator=generator)  # [B]
+    cols = offset[:, None] + torch.arange(m)[None, :]  # [B, M]
+    index = cols[:, None, :].expand(b, f, m)  # [B, F, M]
+    return padded.gather(2, index)  # [B, F, M]

@@ -20,7 +20,7 @@ import torch.nn.functional as F
 from harness.config import TaskConfig
 from harness.errors import DataError
 from harness.modality import ModalitySpec, get_modality
-from harness.tasks.augment import shift
+from harness.tasks.augment import shift, shift_bands
 from harness.tasks.base import SPLITS, Batch, Task, check_split, no_examples
 from harness.tasks.data import TaskData
 from harness.types import Example, Part
@@ -149,7 +149,7 @@ class LabelTask(Task):
     def batches(self, generator: torch.Generator, batch_size: int,
                 context: int) -> Iterator[Batch]:  # fmt: skip
         """Yield batches of training examples drawn uniformly at random (pictures shifted by up
-        to `augment` pixels when the task asks for it)."""
+        to `augment` pixels, clips by up to `augment` mel bands, when the task asks for it)."""
         n = self.size("train")
         if n == 0:
             raise no_examples(self.name)
@@ -158,6 +158,8 @@ class LabelTask(Task):
             batch = self._batch("train", torch.randint(0, n, (batch_size,), generator=generator))
             if pixels and batch.images is not None:
                 batch.images = shift(batch.images, pixels, generator)  # [B, C, S, S]
+            if pixels and batch.audio is not None:
+                batch.audio = shift_bands(batch.audio, pixels, generator)  # [B, F, M]
             yield batch
 
     def logits(self, graph: Graph, batch: Batch) -> torch.Tensor:

@@ -29,3 +29,18 @@ def test_colour_channels_move_together():
     for picture in out:  # [C, S, S]
         spots = [tuple((ch > 0).nonzero()[0].tolist()) for ch in picture]
         assert spots[0] == spots[1] == spots[2]
+
+
+def test_clips_move_along_the_mel_axis_only():
+    """Every frame of a clip shifts by the same number of bands; time is left alone."""
+    from harness.tasks.augment import shift_bands
+
+    audio = torch.zeros(32, 5, 12)  # [B, F, M]
+    audio[:, :, 6] = torch.arange(5.0) + 1  # one band lit, rising over time
+    out = shift_bands(audio, 2, torch.Generator().manual_seed(0))
+    assert out.shape == audio.shape
+    lit = out.argmax(2)  # [B, F]
+    assert torch.equal(lit, lit[:, :1].expand_as(lit))  # the same band in every frame
+    assert lit.sub(6).abs().max() <= 2 and len(set(lit[:, 0].tolist())) > 2
+    assert torch.equal(out.amax(2), audio.amax(2))  # the frames' levels are kept
+    assert shift_bands(audio, 0, torch.Generator()) is audio
