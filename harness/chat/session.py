@@ -411,13 +411,7 @@ class ChatSession:
             return self._label_correct(message_id, answer)
         ex = Example(prompt=[Part.of_text(msg["prompt"] or "")], answer=[Part.of_text(answer)],
                      task=self.task, source="chat")
-        store = self.profile.store
-        with store.write():
-            add_examples(store, [(ex, "train")], message_id=message_id,
-                         provenance={"via": "chat", "correction_of": message_id})
-            rows = store.query("SELECT id FROM examples WHERE task = ? AND hash = ?",
-                               [self.task, example_hash(ex)])
-        eid = str(rows[0]["id"])
+        eid = self._store_correction(ex, message_id)
         self._lm().learn_one(Signal("correction", message_id, msg["prompt"] or "", answer,
                                       original=msg["text"] or "", key=f"ex:{eid}"))
         return eid
@@ -432,13 +426,18 @@ class ChatSession:
                             "correct a reply to a picture or a recording")
         ex = Example(prompt=[refs[0]], answer=[Part.of_label(label)], task=self.task,
                      source="chat")
+        eid = self._store_correction(ex, message_id)
+        self._label_step(message_id, load_part(self.profile, refs[0]), label, 1, "correction")
+        return eid
+
+    def _store_correction(self, ex: Example, message_id: str) -> str:
+        """Store a correction of a reply as a training example; return the example's id."""
         store = self.profile.store
         with store.write():
             add_examples(store, [(ex, "train")], message_id=message_id,
                          provenance={"via": "chat", "correction_of": message_id})
             rows = store.query("SELECT id FROM examples WHERE task = ? AND hash = ?",
                                [self.task, example_hash(ex)])
-        self._label_step(message_id, load_part(self.profile, refs[0]), label, 1, "correction")
         return str(rows[0]["id"])
 
     def _learned(self, report: LearnReport) -> None:

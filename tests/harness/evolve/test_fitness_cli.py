@@ -15,23 +15,7 @@ from harness.cli import cli
 from harness.errors import ConfigError
 from harness.profile import Profile
 
-MODULE = '''
-def variety(graph):
-    """Distinct unit kinds in the body, minus a size penalty: not differentiable."""
-    return len({n["op"] for n in graph.genome["nodes"]}) - graph.num_parameters() / 100_000
-
-def picky(graph):
-    """Variety, but it hangs, raises or returns NaN on some graphs (the run must go on)."""
-    ops = {n["op"] for n in graph.genome["nodes"]}
-    if "attention" in ops:
-        while True:
-            pass
-    if "lstm" in ops:
-        raise RuntimeError("no lstm today")
-    if "rwkv" in ops:
-        return float("nan")
-    return variety(graph)
-'''
+MODULE = (Path(__file__).parents[1] / "fitness_fixture.py").read_text()  # variety, picky
 
 TEMPLATE = """
 description = "fitness test"
