@@ -13,6 +13,7 @@ from harness.errors import ConfigError
 
 TASK_KINDS = ("text", "label", "game", "fitness")
 MODALITIES = ("text", "image", "audio")
+POOLS = ("mean", "last", "max", "meanmax")  # as harness.graph.heads.base.POOLS
 FAMILIES = ("mlp", "cnn", "rnn", "gru", "lstm", "rwkv", "ssm", "transformer", "random")
 
 
@@ -22,6 +23,13 @@ def _positive(v: Any) -> str | None:
 
 def _non_negative(v: Any) -> str | None:
     return None if v >= 0 else "must be 0 or more"
+
+
+def _at_most(top: int) -> Any:
+    def check(v: Any) -> str | None:
+        return None if 0 <= v <= top else f"must be from 0 to {top}"
+
+    return check
 
 
 def _fraction(v: Any) -> str | None:
@@ -65,6 +73,7 @@ class TaskConfig:
     heldout_fraction: float = _check(_fraction, default=0.1)
     classes: list[str] = field(default_factory=list)
     augment: int = _check(_non_negative, default=0)  # label tasks: random shift (px or bands)
+    pool: str = _check(_one_of(*POOLS), default="mean")  # label tasks: how the head pools time
     game: str = ""
     fitness: str = ""  # fitness: "module:function" or a name under `insitu.fitness`
     time_limit: float = _check(_non_negative, default=0.0)  # fitness: s per graph (0: 60 s)
@@ -88,6 +97,9 @@ class ModelConfig:
     image_width: int = _check(_positive, default=16)  # the image stem's first conv channels
     sample_rate: int = _check(_positive, default=8000)
     n_mels: int = _check(_positive, default=32)
+    audio_convs: int = _check(_at_most(4), default=0)  # 1-D convs over log-mel frames (0: none)
+    audio_channels: int = _check(_positive, default=64)  # channels of those convs
+    audio_stride: int = _check(_positive, default=4)  # frames stacked into one audio vector
 
 
 @dataclass

@@ -96,7 +96,10 @@ def plan_tasks(config: ProfileConfig, store: Store, tasks: Sequence[str] | None)
                     f"task '{t.name}' has {len(labels)} class(es); a classifier needs two or more",
                     "add examples of at least two labels, or list the classes in the template",
                 )
-            heads[t.name] = {"op": "classify", "args": {"classes": len(labels), "labels": labels}}
+            args: dict[str, Any] = {"classes": len(labels), "labels": labels}
+            if t.pool != "mean":
+                args["pool"] = t.pool
+            heads[t.name] = {"op": "classify", "args": args}
         for m in (t.modality, "text") if t.kind == "text" else (t.modality,):
             if m not in modalities:
                 modalities.append(m)
@@ -108,9 +111,12 @@ def plan_tasks(config: ProfileConfig, store: Store, tasks: Sequence[str] | None)
 
 def stem_args(model: ModelConfig) -> dict[str, dict[str, Any]]:
     """Return the media stems' arguments from the profile (channels, grid, width, mel bands)."""
+    audio: dict[str, Any] = {"mels": model.n_mels, "stride": model.audio_stride}
+    if model.audio_convs:
+        audio.update(convs=model.audio_convs, channels=model.audio_channels)
     return {"image": {"channels": model.image_channels, "grid": model.image_grid,
                       "width": model.image_width},
-            "audio": {"mels": model.n_mels}}  # fmt: skip
+            "audio": audio}  # fmt: skip
 
 
 def _fit(make: Any, budget: int, bound: int) -> Genome:

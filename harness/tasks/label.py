@@ -86,7 +86,8 @@ class LabelTask(Task):
     def head(self) -> dict[str, Any]:
         """Return the classify head spec with this task's classes."""
         n = len(self.classes)
-        return {"op": "classify", "args": {"classes": n, "labels": self.classes, "pool": "mean"}}
+        args = {"classes": n, "labels": self.classes, "pool": self.config.pool}
+        return {"op": "classify", "args": args}
 
     def stems(self) -> dict[str, dict[str, Any]]:
         """Return the stem the task's modality needs, sized by the profile's settings."""

@@ -35,6 +35,8 @@ def test_required_templates_exist_and_validate() -> None:
         ('[[tasks]]\nname="t"\n[evolution.seed_train]\nbatch="big"',
          "'evolution.seed_train' must be a table of numbers"),
         ('[[tasks]]\nname="t"\n[model]\nimage_grid=0', "'model.image_grid' must be greater"),
+        ('[[tasks]]\nname="t"\n[model]\naudio_convs=5', "'model.audio_convs' must be from 0 to 4"),
+        ('[[tasks]]\nname="t"\npool="median"', "'tasks[0].pool' must be one of"),
     ],
 )
 def test_bad_template_names_the_key(toml: str, needle: str) -> None:
@@ -60,3 +62,21 @@ def test_media_templates_polish_and_size_their_seeds() -> None:
     settings = Settings.from_config(cfg)
     assert settings.polish == 0.5 and settings.seed_train == {"batch": 32}
     assert cfg.model.image_grid == 4
+
+
+def test_config_pools_match_the_heads() -> None:
+    """A task's `pool` setting accepts exactly the poolings the classify head knows."""
+    from harness.config import POOLS
+    from harness.graph.heads.base import POOLS as HEAD_POOLS
+
+    assert set(POOLS) == set(HEAD_POOLS)
+
+
+def test_spoken_digits_template_convolves_and_max_pools() -> None:
+    """spoken-digits seeds get the conv audio stem and a max-pooling classify head."""
+    from harness.evolve.seeding import stem_args
+
+    _, cfg = load_template("spoken-digits")
+    assert stem_args(cfg.model)["audio"] == {"mels": 32, "stride": 1, "convs": 3,
+                                             "channels": cfg.model.audio_channels}
+    assert cfg.task("spoken-digits").pool == "max"

@@ -1,34 +1,61 @@
-"""`audio` stem: log-mel frames projected to D-vectors, `stride` frames per vector."""
+"""`audio` stem: log-mel frames (optionally through a 1-D conv stack) projected to D-vectors."""
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import Any
 
 import torch
 import torch.nn.functional as F
+from torch import nn
 
-from harness.errors import DataError
+from harness.errors import DataError, GenomeError
 from harness.graph.stems.base import Stem
 from harness.graph.tether import TLinear
 from harness.graph.units.base import check_size
 
+KERNEL = 5  # frames each convolution reads
+MAX_CONVS = 4
+
 
 class AudioStem(Stem):
-    """Stack `stride` consecutive log-mel frames and project them: [B, F, M] -> [B, F/stride, D].
+    """Stack `stride` consecutive frames and project them: [B, F, M] -> [B, F/stride, D].
 
-    A ragged tail is padded by repeating the last frame, so F' = ceil(F / stride).
+    With `convs` > 0 the log-mels first pass `convs` 1-D convolutions over time (kernel 5,
+    `channels` wide, GELU; the first keeps the frame rate, each later one halves it), so the
+    stacked frames are conv features. The stem reads a whole clip at once, like the image stem
+    reads a whole picture: its convolutions look both ways within the clip. A ragged tail is
+    padded by repeating the last frame, so F' = ceil(F_conv / stride).
     """
 
     name = "audio"
     modality = "audio"
 
     def __init__(
-        self, dim: int, mels: int = 40, stride: int = 4, generator: torch.Generator | None = None
+        self,
+        dim: int,
+        mels: int = 40,
+        stride: int = 4,
+        convs: int = 0,
+        channels: int = 64,
+        generator: torch.Generator | None = None,
     ) -> None:
         super().__init__(dim)
         self.mels = check_size(self.name, "mels", mels)
         self.stride = check_size(self.name, "stride", stride)
-        self.proj = TLinear(self.stride * self.mels, dim, generator=generator)
+        if not isinstance(convs, int) or isinstance(convs, bool) or not 0 <= convs <= MAX_CONVS:
+            raise GenomeError(
+                f"the audio stem's 'convs' must be an integer from 0 to {MAX_CONVS}, got {convs!r}",
+                "set stems.audio.args.convs to 0 (no convolutions) or a small count such as 3",
+            )
+        self.convs = convs
+        self.channels = check_size(self.name, "channels", channels)
+        sizes = [self.mels] + [self.channels] * convs
+        # each kernel lives in a TLinear [out, in*K] so tethers and pruning see it
+        self.conv = nn.ModuleList(
+            TLinear(cin * KERNEL, cout, generator=generator) for cin, cout in pairwise(sizes)
+        )
+        self.proj = TLinear(self.stride * sizes[-1], dim, generator=generator)
 
     @classmethod
     def default_args(cls, dim: int) -> dict[str, Any]:
@@ -36,8 +63,20 @@ class AudioStem(Stem):
         return {"mels": 40, "stride": 4}
 
     def args(self) -> dict[str, Any]:
-        """Return the current op arguments."""
-        return {"mels": self.mels, "stride": self.stride}
+        """Return the current op arguments (conv settings only when there are convolutions)."""
+        out: dict[str, Any] = {"mels": self.mels, "stride": self.stride}
+        if self.convs:
+            out.update(convs=self.convs, channels=self.channels)
+        return out
+
+    def _convolve(self, x: torch.Tensor) -> torch.Tensor:  # [B, F, M] -> [B, F_conv, C]
+        """Run the conv stack over time (kernel 5, 'same' padding; later layers stride 2)."""
+        h = x.transpose(1, 2)  # [B, M, F]
+        for i, lin in enumerate(self.conv):
+            kernel = lin.effective_weight().view(lin.out_features, -1, KERNEL)  # [O, C, K]
+            h = F.gelu(F.conv1d(h, kernel, lin.bias, stride=1 if i == 0 else 2,
+                                padding=KERNEL // 2))  # [B, O, F_i]  # fmt: skip
+        return h.transpose(1, 2)  # [B, F_conv, C]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # [B, F, M] -> [B, F', D]
         """Encode a batch of log-mel spectrograms."""
@@ -46,11 +85,14 @@ class AudioStem(Stem):
                 f"the audio stem expects [B, frames, {self.mels}] log-mels, got {tuple(x.shape)}",
                 "encode audio with the audio modality using the stem's number of mels",
             )
+        x = x.float()
+        if self.convs:
+            x = self._convolve(x)  # [B, F_conv, C]
         b, f, m = x.shape
         pad = -f % self.stride
         if pad:
             x = F.pad(x.transpose(1, 2), (0, pad), mode="replicate").transpose(1, 2)  # [B, F+p, M]
-        x = x.float().reshape(b, -1, self.stride * m)  # [B, F', stride*M]
+        x = x.reshape(b, -1, self.stride * m)  # [B, F', stride*M]
         return self.proj(x)  # [B, F', D]
 
     def example(self, batch: int, generator: torch.Generator | None = None) -> torch.Tensor:

@@ -10,6 +10,7 @@ import torch
 from harness import registry
 from harness.errors import DataError, GenomeError
 from harness.graph.build import Graph
+from harness.graph.heads.base import pool as pool_of
 from harness.graph.tether import add_adapters, tethered_linears
 
 D = 8
@@ -93,6 +94,28 @@ def test_audio_stem_strides_frames() -> None:
         stem(torch.randn(2, 8, 5))
 
 
+def test_audio_stem_conv_stack() -> None:
+    """Conv layers halve the frame rate after the first, train every weight and round-trip args."""
+    stem = build("stems", "audio", mels=6, stride=1, convs=3, channels=5)
+    x = torch.randn(2, 17, 6, generator=torch.Generator().manual_seed(3))  # [B, F, M]
+    y = stem(x)
+    assert y.shape == (2, 5, D)  # 17 -> 17 -> 9 -> 5 frames
+    assert stem(torch.randn(1, 1, 6)).shape == (1, 1, D)  # a one-frame clip still encodes
+    (y * torch.randn_like(y)).sum().backward()
+    for pname, p in stem.named_parameters():
+        assert p.grad is not None and p.grad.abs().sum() > 0, pname
+    again = build("stems", "audio", **stem.args())
+    assert stem.args() == {"mels": 6, "stride": 1, "convs": 3, "channels": 5}
+    with torch.no_grad():
+        assert torch.equal(again(x), stem(x))
+        add_adapters(stem, 2, torch.Generator().manual_seed(1))
+        assert (stem(x) - y).abs().max() < 1e-6
+    assert build("stems", "audio").args() == {"mels": 40, "stride": 4}  # no conv keys by default
+    for bad in (-1, 9, 1.5, True):
+        with pytest.raises(GenomeError, match="convs"):
+            build("stems", "audio", convs=bad)
+
+
 # ----------------------------------------------------------------------------- heads
 @pytest.mark.parametrize("name", registry.heads.names())
 def test_head_shape_determinism_and_gradients(name: str) -> None:
@@ -132,7 +155,7 @@ def test_lm_head_per_position_and_step() -> None:
 
 
 def test_classify_head_pools_with_a_mask() -> None:
-    """Mean and last pooling read only the real positions when a mask is given."""
+    """Mean, last, max and mean+max pooling read only the real positions given a mask."""
     x = features(6)
     mask = torch.ones(B, 6, dtype=torch.bool)
     mask[0, 4:] = False
@@ -144,12 +167,19 @@ def test_classify_head_pools_with_a_mask() -> None:
         assert torch.allclose(last(x, mask)[0], last(x[:1, :4])[0], atol=1e-6)
         assert torch.allclose(last(x, mask)[1:], last(x)[1:], atol=1e-6)
         assert torch.allclose(last(x[:, -1]), last(x), atol=1e-6)
+    for how in ("max", "meanmax"):
+        head = build("heads", "classify", classes=4, pool=how)
+        with torch.no_grad():
+            assert torch.allclose(head(x, mask)[0], head(x[:1, :4])[0], atol=1e-6)
+            assert torch.allclose(head(x, mask)[1:], head(x)[1:], atol=1e-6)
+    assert torch.equal(pool_of(x, "max"), x.amax(dim=1))
+    assert torch.allclose(pool_of(x, "meanmax"), x.mean(dim=1) + x.amax(dim=1))
     labelled = build("heads", "classify", classes=2, labels=["cat", "dog"])
     assert labelled.args()["labels"] == ["cat", "dog"]
     with pytest.raises(GenomeError, match="labels"):
         build("heads", "classify", classes=3, labels=["a"])
     with pytest.raises(GenomeError, match="pool"):
-        build("heads", "classify", pool="max")
+        build("heads", "classify", pool="median")
 
 
 def test_policy_head_masks_illegal_moves() -> None:
