@@ -80,3 +80,4 @@ def test_spoken_digits_template_convolves_and_max_pools() -> None:
     assert stem_args(cfg.model)["audio"] == {"mels": 32, "stride": 1, "convs": 3,
                                              "channels": cfg.model.audio_channels}
     assert cfg.task("spoken-digits").pool == "max"
+    assert load_template("digits")[1].task("digits").pool == "max"
