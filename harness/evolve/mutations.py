@@ -49,6 +49,12 @@ def body_ids(graph: Graph) -> list[int]:
     return sorted(live_nodes(graph.genome))
 
 
+def changeable_ids(graph: Graph) -> list[int]:
+    """Return the live body nodes whose weights may change (not marked frozen), sorted."""
+    frozen = {n["id"] for n in graph.genome["nodes"] if n.get("frozen")}
+    return [i for i in body_ids(graph) if i not in frozen]
+
+
 class Mutation:
     """One mutation operator; subclasses set `name`, `kind` and implement `apply`."""
 
@@ -80,9 +86,9 @@ class RemoveNode(Mutation):
     kind = "shrink"
 
     def apply(self, graph: Graph, rng: random.Random, gen: torch.Generator) -> Grown | None:
-        """Remove a random node when at least two remain."""
-        ids = body_ids(graph)
-        if len(ids) < 2:
+        """Remove a random node (never a frozen one) when at least two remain."""
+        ids = changeable_ids(graph)
+        if len(body_ids(graph)) < 2 or not ids:
             return None
         node_id = rng.choice(ids)
         op = node_map(graph.genome)[node_id]["op"]
@@ -98,10 +104,10 @@ class ChangeOp(Mutation):
     kind = "neutral"
 
     def apply(self, graph: Graph, rng: random.Random, gen: torch.Generator) -> Grown | None:
-        """Give a random non-merge node a different unit op."""
+        """Give a random non-merge, non-frozen node a different unit op."""
         merges = merge_ops()
         nodes = node_map(graph.genome)
-        ids = [i for i in body_ids(graph) if nodes[i]["op"] not in merges]
+        ids = [i for i in changeable_ids(graph) if nodes[i]["op"] not in merges]
         if not ids:
             return None
         node_id = rng.choice(ids)
@@ -113,9 +119,9 @@ class ChangeOp(Mutation):
 
 
 def _sized(graph: Graph, minimum: int) -> list[int]:
-    """Return the live nodes whose unit has an inner size of at least `minimum`."""
+    """Return the live, non-frozen nodes whose unit has an inner size of at least `minimum`."""
     out = []
-    for i in body_ids(graph):
+    for i in changeable_ids(graph):
         size = getattr(graph.block(i).unit, "inner_size", None)
         if size is not None and size >= minimum:
             out.append(i)
@@ -163,11 +169,11 @@ class AddConnection(Mutation):
     kind = "grow"
 
     def apply(self, graph: Graph, rng: random.Random, gen: torch.Generator) -> Grown | None:
-        """Connect a random source into a random node that does not feed it."""
+        """Connect a random source into a random non-frozen node that does not feed it."""
         ids = body_ids(graph)
         above = {i: upstream(graph.genome, i) for i in ids}  # what each node reads
         # src must not read dst, or the new edge would close a cycle
-        candidates = [(s, d) for d in ids for s in [INPUT, *ids]
+        candidates = [(s, d) for d in changeable_ids(graph) for s in [INPUT, *ids]
                       if s != d and (s == INPUT or d not in above[s])]  # fmt: skip
         if not candidates:
             return None

@@ -138,6 +138,18 @@ class Graph(AdaptersMixin, nn.Module):
         extra = {id(p) for p in self.adapter_parameters()}
         return sum(p.numel() for p in self.parameters() if adapters or id(p) not in extra)
 
+    def frozen_names(self) -> list[str]:
+        """Return the parameters of the parts the genome marks `"frozen": true` (no adapters)."""
+        g = self.genome
+        prefixes = [f"blocks.{n['id']}." for n in g["nodes"] if n.get("frozen")]
+        prefixes += [f"stems.{m}." for m, s in g["stems"].items() if s.get("frozen")]
+        prefixes += [f"heads.{t}." for t, h in g["heads"].items() if h.get("frozen")]
+        if not prefixes:
+            return []
+        extra = {id(p) for p in self.adapter_parameters()}
+        return [n for n, p in self.named_parameters()
+                if n.startswith(tuple(prefixes)) and id(p) not in extra]  # fmt: skip
+
     def flops_per_token(self) -> int:
         """Return the approximate multiply-adds per generated token (text stem, body, lm head)."""
         blocks = [self.block(i) for i in self.order]

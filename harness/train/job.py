@@ -144,6 +144,11 @@ def latency_us(graph: Graph, tokens: int = LATENCY_TOKENS) -> float:
     return elapsed / max(1, positions) * 1e6
 
 
+def _has_trainable(graph: Graph, freeze: list[str]) -> bool:
+    """Return whether any parameter is left to train (a wholly frozen graph is only measured)."""
+    return not freeze or any(not n.startswith(tuple(freeze)) for n, _ in graph.named_parameters())
+
+
 def _run(job: Job) -> JobResult:
     """Run a job (exceptions propagate; run_job catches them)."""
     if job.phase not in PHASES:
@@ -156,11 +161,13 @@ def _run(job: Job) -> JobResult:
     inherited = inherit(graph, job.init_checkpoint) if job.init_checkpoint else 0
     steps, seconds, loss = 0, 0.0, float("nan")
     rng = random.Random(job.seed)
-    if any(t.trainable for t in tasks):
+    # parts marked frozen (a friend's imported base) keep their weights in every job
+    freeze = [*job.freeze, *graph.frozen_names()]
+    if any(t.trainable for t in tasks) and _has_trainable(graph, freeze):
         budget = Budget(job.budget_steps, job.budget_seconds)
         trainer = Trainer(graph, tasks, generator=torch.Generator().manual_seed(job.seed),
                           rng=rng, batch_size=job.batch_size,
-                          device=job.device, params=job.params, freeze=job.freeze)  # fmt: skip
+                          device=job.device, params=job.params, freeze=freeze)  # fmt: skip
         result = trainer.run(budget)
         steps, seconds, loss = result.steps, result.seconds, result.final_loss
     start = time.perf_counter()

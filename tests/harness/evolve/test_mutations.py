@@ -121,3 +121,29 @@ def test_mutate_respects_the_parameter_bound_and_is_deterministic():
         assert child.num_parameters() <= bound
         results.append((child.genome, [op.to_dict() for op in ops]))
     assert results[0] == results[1]
+
+
+def test_operators_leave_frozen_nodes_alone():
+    """Remove, change-op, widen, prune and add-connection never touch a frozen node's weights."""
+    from harness.bundle.grow import mark_frozen
+
+    genome = mark_frozen(seed("mlp", 6000))
+    add_node(genome, "gru", [genome["output"]], {"hidden": 8}, residual=True, scale=0.5)
+    graph = _graph(genome)
+    frozen_ids = {n["id"] for n in genome["nodes"] if n.get("frozen")}
+    for name in ("remove_node", "change_op", "widen", "prune", "add_connection"):
+        for k in range(12):
+            grown = MUTATIONS[name].apply(graph, random.Random(k), torch.Generator().manual_seed(k))
+            if grown is None:
+                continue
+            if name != "add_connection":  # a frozen node may still be a connection's source
+                assert not set(grown.op.nodes) & frozen_ids, (name, k)
+            kept = {n["id"]: n for n in grown.genome["nodes"]}
+            for node in genome["nodes"]:
+                if node.get("frozen"):
+                    assert kept[node["id"]]["args"] == node["args"], (name, k)
+                    assert kept[node["id"]]["inputs"] == node["inputs"], (name, k)
+    only_frozen = _graph(mark_frozen(seed("mlp", 6000)))
+    for name in ("remove_node", "change_op", "widen", "prune", "add_connection"):
+        assert MUTATIONS[name].apply(only_frozen, random.Random(0),
+                                     torch.Generator().manual_seed(0)) is None, name

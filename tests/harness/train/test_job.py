@@ -101,3 +101,27 @@ def test_compress_phase_measures_training_pairs(tmp_path: Path) -> None:
     result = run_job(job)
     assert result.error is None and {"bpb", "recall", "train_loss"} <= set(result.metrics)
     assert "unknown phase" in (run_job(make_job(tmp_path, phase="dream")).error or "")
+
+
+def test_frozen_parts_keep_their_weights_in_a_job(tmp_path: Path) -> None:
+    """A job trains only the parts the genome does not mark frozen (a friend's imported base)."""
+    from harness.bundle.grow import mark_frozen
+
+    job = make_job(tmp_path)
+    base = mark_frozen(job.genome)
+    add_node(base, "mlp", [base["output"]], {"hidden": 8, "act": "relu"}, residual=True,
+             scale=0.5)  # a new, trainable node on top of the frozen base
+    parent = Graph(base, generator=torch.Generator().manual_seed(7))
+    save(parent, tmp_path / "parent.safetensors")
+    frozen = parent.frozen_names()
+    assert frozen and all(not n.startswith(f"blocks.{base['output']}.") for n in frozen)
+    result = run_job(make_job(tmp_path, genome=base, budget_steps=5,
+                              init_checkpoint=str(tmp_path / "parent.safetensors")))
+    assert result.error is None and result.steps == 5
+    before, after = parent.state_dict(), load(result.checkpoint).state_dict()
+    assert all(torch.equal(before[n], after[n]) for n in frozen)
+    changed = [n for n in before if n not in frozen and not torch.equal(before[n], after[n])]
+    assert changed  # the new node trained
+    whole = mark_frozen(job.genome)  # nothing left to train: measured, not an error
+    still = run_job(make_job(tmp_path, genome=whole, out_checkpoint=str(tmp_path / "w.st")))
+    assert still.error is None and still.steps == 0 and still.metrics["bpb"] > 0
