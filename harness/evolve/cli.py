@@ -200,6 +200,15 @@ def leaderboard(profile: str, as_json: bool) -> None:
 
     with open_profile(profile) as prof:
         run, rows = stored_board(prof.store)
+        kept = _kept_individuals(prof.store) if run is None else []
+    if run is None and kept:  # e.g. an imported or grown profile: show what it holds
+        if as_json:
+            click.echo(json.dumps({"run_id": None, "individuals": kept}, indent=2, default=str))
+            return
+        click.echo(f"profile '{profile}' has no evolution run yet; its individuals "
+                   f"(start a run with `insitu evolve -p {profile}`):")  # fmt: skip
+        click.echo(_kept_table(kept))
+        return
     if run is None:
         raise EvolutionError(f"profile '{profile}' has no evolution run yet",
                              f"start one with `insitu evolve -p {profile}`")  # fmt: skip
@@ -222,6 +231,9 @@ def lineage(profile: str, individual: str | None, depth: int) -> None:
 
     with open_profile(profile) as prof:
         run = latest_run(prof.store)
+        if run is None and individual is None:  # an imported or grown profile: its champion
+            kept = [r for r in _kept_individuals(prof.store) if r["status"] == "champion"]
+            individual = kept[0]["id"] if kept else None
         if run is None and individual is None:
             raise EvolutionError(f"profile '{profile}' has no evolution run yet",
                                  f"start one with `insitu evolve -p {profile}`, or pass the "
@@ -239,6 +251,28 @@ def lineage(profile: str, individual: str | None, depth: int) -> None:
         metric = run_metric(run) if run is not None else _scored_metric()
         for line in ancestry(prof.store, row["id"], metric, max_depth=depth):
             click.echo(line)
+
+
+def _kept_individuals(store: Any) -> list[dict[str, Any]]:
+    """Return the champion and alive individuals of a profile, newest first (any run or none)."""
+    rows = store.query(
+        "SELECT i.id, i.status, i.generation, i.metrics, g.family, g.params, "
+        "(SELECT operator FROM lineage l WHERE l.child_id = i.id LIMIT 1) AS operator "
+        "FROM individuals i JOIN genomes g ON g.id = i.genome_id "
+        "WHERE i.status IN ('champion', 'alive') ORDER BY i.status = 'champion' DESC, i.id DESC")
+    return [{**dict(r), "metrics": json.loads(r["metrics"] or "{}")} for r in rows]
+
+
+def _kept_table(rows: list[dict[str, Any]]) -> str:
+    """Return a text table of kept individuals: id, status, family, parameters, how made."""
+    lines = [f"{'id':<28} {'status':<9} {'family':<12} {'params':>8}  {'made by':<16} metrics"]
+    for r in rows:
+        shown = ", ".join(f"{k} {v:.4g}" for k, v in list(r["metrics"].items())[:4]
+                          if isinstance(v, (int, float)))  # fmt: skip
+        params = f"{r['params']:,}" if r.get("params") is not None else "-"
+        lines.append(f"{r['id']:<28} {r['status']:<9} {r['family'] or '-':<12} {params:>8}  "
+                     f"{r['operator'] or 'imported':<16} {shown}")  # fmt: skip
+    return "\n".join(lines)
 
 
 def _scored_metric() -> Any:

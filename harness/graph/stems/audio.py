@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from itertools import pairwise
-from typing import Any
+from typing import Any, cast
 
 import torch
 import torch.nn.functional as F
@@ -72,7 +72,8 @@ class AudioStem(Stem):
     def _convolve(self, x: torch.Tensor) -> torch.Tensor:  # [B, F, M] -> [B, F_conv, C]
         """Run the conv stack over time (kernel 5, 'same' padding; later layers stride 2)."""
         h = x.transpose(1, 2)  # [B, M, F]
-        for i, lin in enumerate(self.conv):
+        for i, layer in enumerate(self.conv):
+            lin = cast(TLinear, layer)
             kernel = lin.effective_weight().view(lin.out_features, -1, KERNEL)  # [O, C, K]
             h = F.gelu(F.conv1d(h, kernel, lin.bias, stride=1 if i == 0 else 2,
                                 padding=KERNEL // 2))  # [B, O, F_i]  # fmt: skip

@@ -79,3 +79,18 @@ def test_bad_command_input_names_the_next_step(tmp_path):
     empty = insitu("export", "-p", "default", str(tmp_path / "x.insitu"))
     assert empty.returncode == 1 and "no champion" in empty.stderr
     assert "insitu evolve" in empty.stderr
+
+
+def test_leaderboard_and_lineage_on_an_imported_profile(bundle_copy):
+    """An imported profile with no run of its own lists its champion and traces its lineage."""
+    runner = CliRunner()
+    assert runner.invoke(cli, ["import", str(bundle_copy), "--as", "pal"]).exit_code == 0
+    out = runner.invoke(cli, ["leaderboard", "-p", "pal"])
+    assert out.exit_code == 0, out.output
+    assert "no evolution run yet" in out.output and "champion" in out.output
+    shown = runner.invoke(cli, ["leaderboard", "-p", "pal", "--json"])
+    rows = json.loads(shown.output)["individuals"]
+    assert rows and rows[0]["status"] == "champion" and rows[0]["params"] > 0
+    out = runner.invoke(cli, ["lineage", "-p", "pal"])
+    assert out.exit_code == 0, out.output
+    assert rows[0]["id"][:8] in out.output
