@@ -145,8 +145,8 @@ def latency_us(graph: Graph, tokens: int = LATENCY_TOKENS) -> float:
 
 
 def _has_trainable(graph: Graph, freeze: list[str]) -> bool:
-    """Return whether any parameter is left to train (a wholly frozen graph is only measured)."""
-    return not freeze or any(not n.startswith(tuple(freeze)) for n, _ in graph.named_parameters())
+    """Return whether any parameter is outside the frozen name prefixes."""
+    return any(not n.startswith(tuple(freeze)) for n, _ in graph.named_parameters())
 
 
 def _run(job: Job) -> JobResult:
@@ -161,9 +161,11 @@ def _run(job: Job) -> JobResult:
     inherited = inherit(graph, job.init_checkpoint) if job.init_checkpoint else 0
     steps, seconds, loss = 0, 0.0, float("nan")
     rng = random.Random(job.seed)
-    # parts marked frozen (a friend's imported base) keep their weights in every job
-    freeze = [*job.freeze, *graph.frozen_names()]
-    if any(t.trainable for t in tasks) and _has_trainable(graph, freeze):
+    # parts marked frozen (a friend's imported base) keep their weights in every job; a graph
+    # frozen whole by its genome is only measured (a job's own `freeze` of everything is an error)
+    marked = graph.frozen_names()
+    freeze = [*job.freeze, *marked]
+    if any(t.trainable for t in tasks) and (not marked or _has_trainable(graph, freeze)):
         budget = Budget(job.budget_steps, job.budget_seconds)
         trainer = Trainer(graph, tasks, generator=torch.Generator().manual_seed(job.seed),
                           rng=rng, batch_size=job.batch_size,

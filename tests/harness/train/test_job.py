@@ -125,3 +125,9 @@ def test_frozen_parts_keep_their_weights_in_a_job(tmp_path: Path) -> None:
     whole = mark_frozen(job.genome)  # nothing left to train: measured, not an error
     still = run_job(make_job(tmp_path, genome=whole, out_checkpoint=str(tmp_path / "w.st")))
     assert still.error is None and still.steps == 0 and still.metrics["bpb"] > 0
+
+
+def test_a_job_that_freezes_every_parameter_itself_is_an_error(tmp_path: Path) -> None:
+    """Freezing every name through the job (not the genome) is reported, not silently skipped."""
+    result = run_job(make_job(tmp_path, freeze=["stems.", "blocks.", "heads."]))
+    assert result.error and "every parameter is frozen" in result.error
