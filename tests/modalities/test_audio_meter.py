@@ -17,17 +17,7 @@ from tests.modalities.test_audio_record import FakeSoundDevice, FakeStream
 class PacedStream(FakeStream):
     """A simulated input stream that delivers its sine blocks at the speed of real audio."""
 
-    def _run(self) -> None:
-        """Deliver a block of a 0.5-amplitude 440 Hz sine every block's duration."""
-        n = 0
-        for _ in range(self.sd.blocks):
-            if self._stop.wait(self.block / self.rate):
-                return
-            t = (n + np.arange(self.block)) / self.rate
-            data = (0.5 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)[:, None]  # [block, 1]
-            self.callback(data, self.block, None, None)
-            n += self.block
-        self.sd.drained.set()
+    paced = True
 
 
 class PacedSoundDevice(FakeSoundDevice):

@@ -26,11 +26,15 @@ class FakeStream:
         self._thread = threading.Thread(target=self._run, daemon=True)
         self.closed = False
 
+    #: deliver each block after its own duration (real time) instead of as fast as possible
+    paced = False
+
     def _run(self) -> None:
         """Deliver `sd.blocks` blocks (or until stopped) of a 0.5-amplitude 440 Hz sine."""
         n = 0
         for _ in range(self.sd.blocks):
-            if self._stop.is_set():
+            stopped = self._stop.wait(self.block / self.rate) if self.paced else self._stop.is_set()
+            if stopped:
                 return
             t = (n + np.arange(self.block)) / self.rate
             data = (0.5 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)[:, None]  # [block, 1]
