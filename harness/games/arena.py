@@ -23,13 +23,22 @@ from harness.games.base import Game
 from harness.games.mcts import MCTSConfig, MCTSPlayer
 from harness.games.net import GraphEvaluator, seed_genome
 from harness.games.players import Player
-from harness.games.selfplay import Replay, self_play, train
+from harness.games.pool import (
+    Job,
+    ScoreJob,
+    SelfPlayPool,
+    TrainJob,
+    run_score,
+    run_train,
+    split_games,
+    weights_of,
+)
+from harness.games.selfplay import Replay
 from harness.games.tournament import (
     ELO_START,
     Standings,
     fixed_opponents,
     round_robin,
-    score_against,
 )
 from harness.graph.build import Graph
 from harness.ids import new_id
@@ -44,7 +53,8 @@ class ArenaSettings:
     budget: int = 8_000  # parameters of a seed
     max_params: int = 50_000
     simulations: int = 50  # MCTS simulations per self-play move
-    play_simulations: int = 400  # per move when scored, in tournaments and in `insitu play`
+    play_simulations: int = 400  # per move in `insitu play`, verification and the bench
+    score_simulations: int | None = None  # per move vs the fixed opponents (None: as play)
     selfplay_games: int = 24  # per generation, over the whole population
     train_steps: int = 300  # per individual and generation
     batch: int = 64
@@ -53,14 +63,18 @@ class ArenaSettings:
     depths: tuple[int, ...] = (2,)  # alpha-beta opponents
     replay: int = 20_000
     seed: int = 0
+    workers: int = 0  # self-play processes (0: in the arena's own process)
 
     @classmethod
     def for_game(cls, game: Game, **overrides: Any) -> ArenaSettings:
-        """Return the defaults of a game (connect-four: bigger graphs, depths 2 and 4)."""
+        """Return the defaults of a game (connect-four: bigger graphs, depths 2 and 4, 128
+        self-play games a generation, the families that learn it fastest per second)."""
         base = cls()
         if game.name == "connect4":
             base = replace(base, budget=30_000, max_params=200_000, depths=(2, 4), eval_games=6,
-                           selfplay_games=12, simulations=64, play_simulations=100)  # fmt: skip
+                           selfplay_games=128, simulations=64, play_simulations=200,
+                           score_simulations=64,
+                           families=("transformer", "mlp", "cnn"))  # fmt: skip
         return replace(base, **{k: v for k, v in overrides.items() if v is not None})
 
 
@@ -123,6 +137,12 @@ class Arena:
         self.store = store  # harness.games.persist.ArenaStore, or None
         self.on_generation = on_generation
         self.opponents = fixed_opponents(game, self.settings.depths)
+        self.pool = SelfPlayPool(self.settings.workers)
+        self.seconds: dict[str, float] = {}  # time spent per phase (selfplay, train, ...)
+
+    def close(self) -> None:
+        """Stop the self-play worker processes (a later generation starts them again)."""
+        self.pool.close()
 
     # ------------------------------------------------------------------------------ players
     def player(self, c: Contestant, simulations: int | None = None) -> Player:
@@ -158,9 +178,10 @@ class Arena:
         1. Seed the population, or (after the first generation) replace the worst
            non-champion with a mutated child of a tournament-picked parent (`breed`).
         2. Self-play: half of the games by the champion (or the first graph), the rest spread
-           over the others; every sample goes into the shared replay buffer.
-        3. Train every graph on the replay buffer.
-        4. Score every graph against the fixed opponents (fitness).
+           over the others, played side by side in the worker processes (`SelfPlayPool`);
+           every sample goes into the shared replay buffer.
+        3. Train every graph on the replay buffer (each in a worker).
+        4. Score every graph against the fixed opponents (fitness; each in a worker).
         5. Round-robin tournament inside the population (Elo).
         6. Crown the champion (fitness, then Elo); store and report.
         """
@@ -174,28 +195,45 @@ class Arena:
             """Return whether the deadline has passed."""
             return deadline is not None and time.monotonic() >= deadline
 
+        clock = time.monotonic()
+
+        def lap(phase: str) -> None:
+            """Add the time since the last lap to a phase's total."""
+            nonlocal clock
+            now = time.monotonic()
+            self.seconds[phase] = self.seconds.get(phase, 0.0) + now - clock
+            clock = now
+
         lead = self.champion or self.members[0]
-        others = [m for m in self.members if m is not lead] or [lead]
+        order = [lead] + [m for m in self.members if m is not lead]
         cfg = MCTSConfig(simulations=s.simulations)
-        for k in range(s.selfplay_games):
-            who = lead if k % 2 == 0 else others[(k // 2) % len(others)]
-            self.replay.add(self_play(self.game, GraphEvaluator(who.graph, self.game), cfg,
-                                      self.rng))  # fmt: skip
-            if late():
-                if self.generation > 0:
-                    return False
-                break  # the first generation still trains and scores what it has
-        for m in self.members:
-            train(m.graph, self.game, self.replay, s.train_steps, self.rng, s.batch, s.lr)
-        for m in self.members:
-            if late() and m.fitness is not None:
-                continue  # keep the last scores of the ones we have no time to score again
-            m.metrics = score_against(self.game, self.player(m), self.opponents, s.eval_games,
-                                      self.rng)  # fmt: skip
-            m.fitness = m.metrics["fitness"]
+        jobs = [Job.of(self.game.name, order[m].graph, n, cfg, self.rng.getrandbits(31))
+                for m, n in split_games(s.selfplay_games, len(order), max(1, s.workers))]
+        for games in self.pool.run(jobs):
+            for samples in games:
+                self.replay.add(samples)
+        lap("selfplay")
+        if late() and self.generation > 0:
+            return False  # the first generation still trains and scores what it has
+        drawn = tuple(self.replay.samples)
+        trained = self.pool.map(run_train, [
+            TrainJob(self.game.name, m.graph.genome, weights_of(m.graph), drawn, s.train_steps,
+                     s.batch, s.lr, self.rng.getrandbits(31)) for m in self.members])
+        for m, weights in zip(self.members, trained, strict=True):
+            m.graph.load_state_dict(weights)
+        lap("train")
+        todo = [m for m in self.members if not (late() and m.fitness is not None)]
+        scores = self.pool.map(run_score, [  # members scored late keep their last scores
+            ScoreJob(self.game.name, m.graph.genome, weights_of(m.graph), s.depths, s.eval_games,
+                     s.score_simulations or s.play_simulations, self.rng.getrandbits(31))
+            for m in todo])
+        for m, metrics in zip(todo, scores, strict=True):
+            m.metrics, m.fitness = metrics, metrics["fitness"]
+        lap("score")
         if not late():
             players = {m.id: self.player(m, max(8, s.play_simulations // 4)) for m in self.members}
             round_robin(self.game, players, self.standings, self.rng)
+        lap("tournament")
         self.champion = max(self.members, key=self._rank)
         rows = self.rows()
         if self.store is not None:
@@ -265,6 +303,8 @@ class Arena:
                 done += 1
         except KeyboardInterrupt:
             stopped = "interrupted"
+        finally:
+            self.close()
         champ = self.champion
         return ArenaResult(self.run_id, self.game.name, done, round(time.monotonic() - start, 2),
                            champ.id if champ else None, champ.checkpoint if champ else None,

@@ -59,6 +59,10 @@ class Game:
         """Return the state after `action`; raise IllegalMove for a move the rules forbid."""
         raise NotImplementedError
 
+    def step(self, state: State, action: int) -> State:
+        """Return the state after a move known to be legal (search's fast path; no checks)."""
+        return self.apply(state, action)
+
     def check(self, state: State, action: int) -> None:
         """Raise IllegalMove unless `action` is legal in `state`."""
         if state.over:

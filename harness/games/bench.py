@@ -21,6 +21,8 @@ import click
 from harness.cliutil import json_option
 
 SPEED_SECONDS = 10.0
+#: Games (or search roots) played side by side per process in the speed rows.
+BATCH = 32
 
 
 def _worker(game_name: str, what: str, seconds: float, seed: int, cached: bool) -> int:
@@ -34,9 +36,9 @@ def _worker(game_name: str, what: str, seconds: float, seed: int, cached: bool) 
     torch.set_num_threads(1)
     from harness.games import get_game
     from harness.games.arena import ArenaSettings
+    from harness.games.batched import search_many, self_play_many
     from harness.games.mcts import MCTSConfig, search
     from harness.games.net import GraphEvaluator, seed_genome
-    from harness.games.selfplay import self_play
     from harness.graph.build import Graph
 
     game = get_game(game_name)
@@ -49,9 +51,12 @@ def _worker(game_name: str, what: str, seconds: float, seed: int, cached: bool) 
     shared = GraphEvaluator(graph, game)  # cached: one evaluator for every search, as in a match
     while time.monotonic() < end:
         evaluator = shared if cached else GraphEvaluator(graph, game, cache=False)
-        if what == "games":
-            self_play(game, evaluator, cfg, rng)
-            count += 1
+        if what == "games":  # as the arena plays them: BATCH games side by side
+            count += len(self_play_many(game, GraphEvaluator(graph, game).batch, cfg, rng, BATCH))
+        elif what == "batched":
+            roots = [game.random_state(rng, game.rows * game.cols // 2) for _ in range(BATCH)]
+            search_many(game, roots, evaluator.batch, cfg, rng, noise=True)
+            count += cfg.simulations * BATCH
         else:
             state = game.random_state(rng, game.rows * game.cols // 2)
             search(game, state, evaluator, cfg, rng, noise=True)
@@ -65,7 +70,7 @@ def speed(game: str, what: str, threads: int, seconds: float, cached: bool = Tru
     with cf.ProcessPoolExecutor(threads, mp_context=ctx) as pool:
         jobs = [pool.submit(_worker, game, what, seconds, i, cached) for i in range(threads)]
         total = sum(j.result() for j in jobs)
-    return total * 60.0 / seconds if what == "games" else total / seconds
+    return total * 60.0 / seconds if what == "games" else total / seconds  # batched: sims/s
 
 
 def _never_loses(arena: Any, games: int) -> int:
@@ -89,7 +94,7 @@ def _never_loses(arena: Any, games: int) -> int:
 
 
 def learn(game_name: str, minutes: float, games: int, seed: int, progress: Any,
-          population: int | None = None) -> dict[str, Any]:  # fmt: skip
+          population: int | None = None, workers: int = 0) -> dict[str, Any]:  # fmt: skip
     """Run an arena for `minutes`; return when (arena seconds) its champion first never lost."""
     import torch
 
@@ -100,22 +105,30 @@ def learn(game_name: str, minutes: float, games: int, seed: int, progress: Any,
 
     torch.set_num_threads(1)  # micro-graphs: one intra-op thread (parallelism is processes)
     game = get_game(game_name)
-    arena = Arena(game, ArenaSettings.for_game(game, seed=seed, population=population))
+    arena = Arena(game, ArenaSettings.for_game(game, seed=seed, population=population,
+                                               workers=workers))  # fmt: skip
     spent, first, generations = 0.0, None, 0
-    while spent < minutes * 60:
-        start = time.monotonic()
-        arena.generation_step(deadline=start + minutes * 60 - spent)
-        spent += time.monotonic() - start
-        generations += 1
-        if game.name == "tictactoe":
-            losses = _never_loses(arena, games)
-            progress(f"generation {generations - 1}: {spent:.0f} s, champion "
-                     f"{'never lost' if not losses else 'lost'}")  # fmt: skip
-            if not losses:
-                first = spent
-                break
+    try:
+        while spent < minutes * 60:
+            start = time.monotonic()
+            arena.generation_step(deadline=start + minutes * 60 - spent)
+            spent += time.monotonic() - start
+            generations += 1
+            if game.name == "tictactoe":
+                losses = _never_loses(arena, games)
+                progress(f"generation {generations - 1}: {spent:.0f} s, champion "
+                         f"{'never lost' if not losses else 'lost'}")  # fmt: skip
+                if not losses:
+                    first = spent
+                    break
+            else:
+                progress(f"generation {generations - 1}: {spent:.0f} s")
+    finally:
+        arena.close()
     out: dict[str, Any] = {"arena_s": spent, "generations": generations,
-                           "first_never_loses_s": first}  # fmt: skip
+                           "first_never_loses_s": first,
+                           "phase_s": {k: round(v, 1) for k, v in arena.seconds.items()},
+                           }  # fmt: skip
     if game.name == "connect4" and arena.champion is not None:
         player = arena.player(arena.champion)
         for depth in (2, 4):
@@ -136,7 +149,8 @@ def run_bench(
     rows = []
     load = os.getloadavg()[0]
     for name, what, cached in (("self-play", "games", True), ("mcts (cached evals)", "sims", True),
-                               ("mcts (graph per sim)", "sims", False)):  # fmt: skip
+                               ("mcts (graph per sim)", "sims", False),
+                               (f"mcts ({BATCH} roots batched)", "batched", False)):  # fmt: skip
         progress(f"measuring {name} on {threads} processes for {speed_seconds:g} s")
         start = time.monotonic()
         value = speed(game, what, threads, speed_seconds, cached)
@@ -146,7 +160,7 @@ def run_bench(
                               metrics={key: value}, notes=note))  # fmt: skip
     progress(f"arena for up to {minutes:g} min")
     start = time.monotonic()
-    learned = learn(game, minutes, games, seed, progress, population)
+    learned = learn(game, minutes, games, seed, progress, population, threads)
     metrics: dict[str, float | None] = {"generations": float(learned["generations"])}
     if learned.get("first_never_loses_s") is not None:
         metrics["first_never_loses_s"] = learned["first_never_loses_s"]
@@ -154,7 +168,9 @@ def run_bench(
         if f"win_rate_ab{d}" in learned:
             metrics[f"win_rate_ab{d}"] = learned[f"win_rate_ab{d}"]
     rows.append(Contender("arena", "insitu", wall_s=time.monotonic() - start, metrics=metrics,
-                          notes=f"{learned['arena_s']:.0f} s of arena time"))  # fmt: skip
+                          notes=f"{learned['arena_s']:.0f} s of arena time, {threads} workers; "
+                          + ", ".join(f"{k} {v:.0f} s" for k, v in learned["phase_s"].items()),
+                          details={"phase_s": learned["phase_s"]}))  # fmt: skip
     columns = [Column("games/min", "games_per_min", "{:.1f}"), Column("sims/s", "sims_per_s",
                "{:.0f}"), Column("generations", "generations", "{:.0f}")]  # fmt: skip
     targets = []

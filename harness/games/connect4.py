@@ -17,6 +17,21 @@ LINES_AT = [[ln for ln in LINES if i in ln] for i in range(ROWS * COLS)]
 CENTRE_FIRST = (3, 2, 4, 1, 5, 0, 6)
 
 
+def _connects(cells: list[int], cell: int, me: int) -> bool:
+    """Return whether the disc at `cell` is part of four in a row of player `me`."""
+    r, c = divmod(cell, COLS)
+    for dr, dc in ((0, 1), (1, 0), (1, 1), (1, -1)):
+        run = 1
+        for sign in (1, -1):
+            rr, cc = r + sign * dr, c + sign * dc
+            while 0 <= rr < ROWS and 0 <= cc < COLS and cells[rr * COLS + cc] == me:
+                run += 1
+                rr, cc = rr + sign * dr, cc + sign * dc
+        if run >= 4:
+            return True
+    return False
+
+
 class ConnectFour(Game):
     """Drop discs; four in a row wins."""
 
@@ -41,16 +56,22 @@ class ConnectFour(Game):
             raise IllegalMove(f"column {action + 1} is full",
                               "pick a column whose top cell is empty")  # fmt: skip
         self.check(state, action)
+        return self.step(state, action)
+
+    def step(self, state: State, action: int) -> State:
+        """Drop a disc in a column known to have room; decide the winner from the new disc."""
         cells = list(state.cells)
-        row = max(r for r in range(ROWS) if cells[r * COLS + action] == 0)
-        cell = row * COLS + action
-        cells[cell] = state.player
+        cell = action + (ROWS - 1) * COLS
+        while cells[cell]:
+            cell -= COLS
+        me = state.player
+        cells[cell] = me
         winner = None
-        if any(all(cells[i] == state.player for i in ln) for ln in LINES_AT[cell]):
-            winner = state.player
+        if _connects(cells, cell, me):
+            winner = me
         elif all(cells[:COLS]):
             winner = 0
-        return State(tuple(cells), 3 - state.player, winner, state.moves + 1)
+        return State(tuple(cells), 3 - me, winner, state.moves + 1)
 
     def heuristic(self, state: State) -> float:
         """Return a window score for the player to move: open threes, twos and centre discs."""

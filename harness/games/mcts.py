@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from harness.games.base import Game, State
 from harness.games.players import Player
@@ -72,7 +73,7 @@ def _expand(game: Game, node: Node, evaluator: Evaluator) -> float:
     return value
 
 
-def _add_noise(node: Node, config: MCTSConfig, actions: int, rng: random.Random) -> None:
+def _add_noise(node: Node | Any, config: MCTSConfig, actions: int, rng: random.Random) -> None:
     """Mix Dirichlet noise into the priors of the root's children."""
     alpha = config.dirichlet_alpha or 10.0 / actions
     draws = {a: rng.gammavariate(alpha, 1.0) for a in node.children}
@@ -153,3 +154,14 @@ class MCTSPlayer(Player):
     def choose(self, game: Game, state: State, rng: random.Random) -> int:
         """Return the most visited move after the search."""
         return pick(search(game, state, self.evaluator, self.config, rng), 0.0, rng)
+
+    def choose_many(self, game: Game, states: Sequence[State], rng: random.Random) -> list[int]:
+        """Return the most visited move of each state, searched together when the evaluator
+        has a `batch` method (one graph call per simulation for all of them)."""
+        batch = getattr(self.evaluator, "batch", None)
+        if batch is None or len(states) < 2:
+            return [self.choose(game, s, rng) for s in states]
+        from harness.games.batched import search_many
+
+        visits = search_many(game, states, batch, self.config, rng)
+        return [pick(v, 0.0, rng) for v in visits]

@@ -15,6 +15,7 @@ import torch
 from harness.games.base import Game, State
 from harness.genome import Genome
 from harness.graph.build import Graph
+from harness.vocab import BOS, SEP
 
 POLICY, VALUE = "policy", "value"
 #: Most evaluations an evaluator caches (a graph's output per state does not change in play).
@@ -41,7 +42,15 @@ def seed_genome(game: Game, family: str, budget: int, rng: random.Random) -> Gen
 
 def encode_batch(game: Game, states: Sequence[State]) -> tuple[torch.Tensor, torch.Tensor]:
     """Return tokens [B, T] and legal-move masks [B, A] of states."""
-    tokens = torch.tensor([game.encode(s) for s in states], dtype=torch.long)  # [B, T]
+    if type(game).encode is Game.encode:  # the standard encoding, vectorised
+        cells = torch.tensor([s.cells for s in states], dtype=torch.long)  # [B, N]
+        me = torch.tensor([s.player for s in states], dtype=torch.long)[:, None]  # [B, 1]
+        own = torch.where(cells == 0, 0, torch.where(cells == me, 1, 2))  # [B, N]
+        body = 3 * torch.arange(cells.shape[1]) + own  # [B, N]
+        ends = torch.tensor([BOS, SEP], dtype=torch.long).expand(len(states), 2)  # [B, 2]
+        tokens = torch.cat([ends[:, :1], body, ends[:, 1:]], 1)  # [B, N + 2]
+    else:
+        tokens = torch.tensor([game.encode(s) for s in states], dtype=torch.long)  # [B, T]
     legal = torch.zeros(len(states), game.actions, dtype=torch.bool)  # [B, A]
     for i, s in enumerate(states):
         legal[i, game.legal(s)] = True
@@ -56,26 +65,39 @@ def heads(graph: Graph, tokens: torch.Tensor, legal: torch.Tensor) -> tuple[torc
 
 
 class GraphEvaluator:
-    """MCTS evaluator reading a graph's policy and value heads, cached per state."""
+    """MCTS evaluator reading a graph's policy and value heads, cached per state; `batch`
+    evaluates many states in one graph call (see harness.games.batched)."""
 
     def __init__(self, graph: Graph, game: Game, cache: bool = True) -> None:
         self.graph = graph
         self.game = game
         self.cache: dict[State, tuple[list[float], float]] | None = {} if cache else None
-        self.calls = 0
+        self.calls = 0  # graph calls
+        self.states = 0  # states the graph evaluated
 
-    @torch.no_grad()
     def __call__(self, state: State) -> tuple[list[float], float]:
         """Return (priors over actions, value for the player to move) of a state."""
-        if self.cache is not None and state in self.cache:
-            return self.cache[state]
-        self.calls += 1
-        self.graph.eval()
-        tokens, legal = encode_batch(self.game, [state])
-        logits, value = heads(self.graph, tokens, legal)
-        out = (torch.softmax(logits[0], -1).tolist(), float(value[0]))
-        if self.cache is not None:
-            if len(self.cache) >= CACHE_LIMIT:
-                self.cache.clear()
-            self.cache[state] = out
-        return out
+        return self.batch([state])[0]
+
+    @torch.no_grad()
+    def batch(self, states: Sequence[State]) -> list[tuple[list[float], float]]:
+        """Return (priors, value) of every state, the uncached ones in one graph call."""
+        cache = self.cache
+        todo = list(dict.fromkeys(s for s in states if cache is None or s not in cache))
+        fresh: dict[State, tuple[list[float], float]] = {}
+        if todo:
+            self.calls += 1
+            self.states += len(todo)
+            self.graph.eval()
+            tokens, legal = encode_batch(self.game, todo)  # [B, T], [B, A]
+            logits, value = heads(self.graph, tokens.to(self.graph.device), legal)  # [B, A], [B]
+            priors = torch.softmax(logits.float(), -1).tolist()  # B x [A]
+            values = value.float().tolist()  # B
+            fresh = dict(zip(todo, zip(priors, values, strict=True), strict=True))
+            if cache is not None:
+                if len(cache) + len(fresh) > CACHE_LIMIT:
+                    cache.clear()
+                cache.update(fresh)
+        if cache is None:
+            return [fresh[s] for s in states]
+        return [fresh[s] if s in fresh else cache[s] for s in states]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 
 from harness.games.base import Game, State
 from harness.games.solver import AlphaBeta, Solver
@@ -16,6 +17,10 @@ class Player:
     def choose(self, game: Game, state: State, rng: random.Random) -> int:
         """Return a legal move."""
         raise NotImplementedError
+
+    def choose_many(self, game: Game, states: Sequence[State], rng: random.Random) -> list[int]:
+        """Return a legal move in each state (searchers override this to batch their work)."""
+        return [self.choose(game, s, rng) for s in states]
 
 
 class RandomPlayer(Player):
@@ -75,6 +80,44 @@ def play_game(
         state = game.apply(state, a)
         moves.append(a)
     return game.result(state, 1), moves
+
+
+def random_opening(game: Game, moves: int, rng: random.Random) -> State:
+    """Return the position after up to `moves` random legal moves (fewer if the game ends)."""
+    state = game.initial()
+    for _ in range(moves):
+        if state.over:
+            break
+        state = game.apply(state, rng.choice(game.legal(state)))
+    return state
+
+
+def play_many(
+    game: Game,
+    pairings: Sequence[tuple[Player, Player]],
+    rng: random.Random,
+    opening: int = 0,
+    starts: Sequence[State] | None = None,
+) -> list[float]:
+    """Play many games side by side; return each game's result for its first player.
+
+    1. Start each game from `starts` (positions with player 1 to move for the first player of
+       the pairing), or make `opening` random legal moves in every game.
+    2. Each round, every player chooses its moves in all the games where it is to move in one
+       `choose_many` call (MCTS players search those positions together), until all end.
+    """
+    states = list(starts) if starts is not None else [
+        random_opening(game, opening, rng) for _ in pairings]
+    while live := [i for i, s in enumerate(states) if not s.over]:
+        movers: dict[int, tuple[Player, list[int]]] = {}
+        for i in live:
+            who = pairings[i][0] if states[i].player == 1 else pairings[i][1]
+            movers.setdefault(id(who), (who, []))[1].append(i)
+        for who, games in movers.values():
+            moves = who.choose_many(game, [states[i] for i in games], rng)
+            for i, a in zip(games, moves, strict=True):
+                states[i] = game.apply(states[i], a)
+    return [game.result(s, 1) for s in states]
 
 
 def match(

@@ -45,6 +45,10 @@ class TicTacToe(Game):
     def apply(self, state: State, action: int) -> State:
         """Place the mover's mark on an empty cell and decide the winner."""
         self.check(state, action)
+        return self.step(state, action)
+
+    def step(self, state: State, action: int) -> State:
+        """Place a mark on a cell known to be empty and decide the winner."""
         cells = list(state.cells)
         cells[action] = state.player
         winner = None

@@ -13,7 +13,14 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from harness.games.base import Game
-from harness.games.players import AlphaBetaPlayer, PerfectPlayer, Player, RandomPlayer, play_game
+from harness.games.players import (
+    AlphaBetaPlayer,
+    PerfectPlayer,
+    Player,
+    RandomPlayer,
+    play_many,
+    random_opening,
+)
 
 ELO_START = 1000.0
 ELO_K = 24.0
@@ -84,19 +91,23 @@ def round_robin(
 
     1. Shuffle the pairings with the seeded RNG (Elo updates depend on the order).
     2. For each pair, play one game with each player first (after `opening` random moves,
-       shared by both games so that the sides face the same position).
+       shared by both games so that the sides face the same position); all games are played
+       side by side (`play_many`), then rated in the shuffled order.
     """
     pairs = list(itertools.combinations(sorted(players), 2)) * rounds
     rng.shuffle(pairs)
+    games, starts = [], []
     for a, b in pairs:
-        seed = rng.getrandbits(32)
+        start = random_opening(game, opening, random.Random(rng.getrandbits(32)))
         for first, second in ((a, b), (b, a)):
-            result, _ = play_game(game, players[first], players[second], random.Random(seed),
-                                  opening)  # fmt: skip
-            score = (result + 1.0) / 2.0
-            standings.record(first, second, score)
-            if on_game is not None:
-                on_game(first, second, score)
+            games.append((first, second))
+            starts.append(start)
+    results = play_many(game, [(players[f], players[s]) for f, s in games], rng, starts=starts)
+    for (first, second), result in zip(games, results, strict=True):
+        score = (result + 1.0) / 2.0
+        standings.record(first, second, score)
+        if on_game is not None:
+            on_game(first, second, score)
 
 
 def fixed_opponents(game: Game, depths: Sequence[int] = (2,)) -> list[Player]:
@@ -111,13 +122,9 @@ def fixed_opponents(game: Game, depths: Sequence[int] = (2,)) -> list[Player]:
 def against(game: Game, player: Player, opponent: Player, games: int, rng: random.Random) -> Record:
     """Return the player's record over `games` games, alternating who moves first."""
     rec = Record()
-    for g in range(games):
-        if g % 2 == 0:
-            result, _ = play_game(game, player, opponent, rng)
-        else:
-            result, _ = play_game(game, opponent, player, rng)
-            result = -result
-        rec.add((result + 1.0) / 2.0)
+    pairings = [(player, opponent) if g % 2 == 0 else (opponent, player) for g in range(games)]
+    for g, result in enumerate(play_many(game, pairings, rng)):
+        rec.add((result + 1.0) / 2.0 if g % 2 == 0 else (1.0 - result) / 2.0)
     return rec
 
 
@@ -127,8 +134,14 @@ def score_against(
     """Return per-opponent scores, wins and losses plus `fitness`, the mean score."""
     metrics: dict[str, float] = {}
     scores = []
-    for opp in opponents:
-        rec = against(game, player, opp, games, rng)
+    pairings = [(player, opp) if g % 2 == 0 else (opp, player)
+                for opp in opponents for g in range(games)]  # fmt: skip
+    results = play_many(game, pairings, rng)  # every opponent's games side by side
+    for k, opp in enumerate(opponents):
+        rec = Record()
+        for g in range(games):
+            result = results[k * games + g]
+            rec.add((result + 1.0) / 2.0 if g % 2 == 0 else (1.0 - result) / 2.0)
         score = (rec.wins + 0.5 * rec.draws) / max(rec.games, 1)
         scores.append(score)
         metrics[f"vs_{opp.name}"] = score

@@ -1,0 +1,151 @@
+"""Many searches at once: MCTS over a list of positions with one graph call per simulation.
+
+A graph's cost is mostly fixed per call, so evaluating one leaf of each of 64 trees in one
+batch costs little more than evaluating one (`GraphEvaluator.batch` evaluates so).
+`search_many` runs the PUCT search of `harness.games.mcts` on every root in lockstep, and
+`self_play_many` plays many self-play games side by side with it: the same games, samples and
+rules as `selfplay.self_play`, at a fraction of the time per game.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Callable, Sequence
+
+from harness.games.base import Game, State
+from harness.games.mcts import MCTSConfig, _add_noise, pick
+from harness.games.selfplay import Sample, temperature_moves
+
+#: (priors over all actions, value for the player to move) of each of a list of states.
+BatchEvaluator = Callable[[Sequence[State]], list[tuple[list[float], float]]]
+
+
+class Node:
+    """A tree node whose state is made only when a simulation first reaches it."""
+
+    __slots__ = ("state", "prior", "visits", "total", "children")
+
+    def __init__(self, state: State | None, prior: float) -> None:
+        self.state = state
+        self.prior = prior
+        self.visits = 0
+        self.total = 0.0  # summed values for the player who moved into this node
+        self.children: dict[int, Node] = {}
+
+
+def _children(game: Game, node: Node, priors: list[float]) -> None:
+    """Give a node one (stateless) child per legal move, priors renormalised over them."""
+    legal = game.legal(node.state)  # type: ignore[arg-type]
+    mass = sum(priors[a] for a in legal)
+    for a in legal:
+        node.children[a] = Node(None, priors[a] / mass if mass > 0 else 1.0 / len(legal))
+
+
+def _descend(game: Game, root: Node, c_puct: float) -> list[Node]:
+    """Return the path from the root to a leaf by PUCT, making the states it reaches."""
+    node, path = root, [root]
+    while node.children:
+        scale = c_puct * math.sqrt(max(node.visits, 1))
+        best, child, best_score = -1, node, -math.inf
+        for a, ch in node.children.items():
+            q = ch.total / ch.visits if ch.visits else 0.0
+            score = q + scale * ch.prior / (1 + ch.visits)
+            if score > best_score:
+                best, child, best_score = a, ch, score
+        if child.state is None:
+            child.state = game.step(node.state, best)  # type: ignore[arg-type]
+        node = child
+        path.append(node)
+    return path
+
+
+def _backup(path: list[Node], value: float) -> None:
+    """Add a leaf's value (for the player to move at it) to every node on its path."""
+    for n in reversed(path):
+        value = -value  # now for the player who moved into n
+        n.total += value
+        n.visits += 1
+
+
+def search_many(
+    game: Game,
+    states: Sequence[State],
+    evaluator: BatchEvaluator,
+    config: MCTSConfig,
+    rng: random.Random,
+    noise: bool = False,
+) -> list[list[int]]:
+    """Search every state; return each root's visit count of every action.
+
+    1. Expand all roots with one evaluator call (Dirichlet noise on their priors when `noise`).
+    2. Each simulation round descends every tree by PUCT to a leaf; finished leaves are scored
+       by the rules at once, the others are evaluated together in one call, expanded, and
+       every value is backed up with its sign flipped at each ply.
+    """
+    roots = [Node(s, 1.0) for s in states]
+    open_states = [s for s in states if not s.over]
+    live = [r for r, s in zip(roots, states, strict=True) if not s.over]
+    for root, (priors, _) in zip(live, evaluator(open_states), strict=True):
+        _children(game, root, priors)
+        root.visits = 1
+        if noise:
+            _add_noise(root, config, game.actions, rng)
+    for _ in range(config.simulations):
+        pending: list[list[Node]] = []
+        for root in live:
+            path = _descend(game, root, config.c_puct)
+            node = path[-1]
+            if node.state.over:  # type: ignore[union-attr]
+                _backup(path, game.result(node.state, node.state.player))  # type: ignore[union-attr,arg-type]
+            else:
+                pending.append(path)
+        if not pending:
+            continue
+        outputs = evaluator([p[-1].state for p in pending])  # type: ignore[misc]
+        for path, (priors, value) in zip(pending, outputs, strict=True):
+            _children(game, path[-1], priors)
+            _backup(path, value)
+    out = []
+    for root in roots:
+        visits = [0] * game.actions
+        for a, child in root.children.items():
+            visits[a] = child.visits
+        out.append(visits)
+    return out
+
+
+def self_play_many(
+    game: Game,
+    evaluator: BatchEvaluator,
+    config: MCTSConfig,
+    rng: random.Random,
+    games: int,
+    augment: bool = True,
+) -> list[list[Sample]]:
+    """Play `games` self-play games side by side; return each game's training samples.
+
+    1. Search every unfinished game's position together (root noise on), record the visits.
+    2. Pick each move from its visits: temperature 1 for the opening moves, then the most
+       visited; games that end leave the batch.
+    3. Label every position of a finished game with the result for its player to move.
+    """
+    states = [game.initial() for _ in range(games)]
+    history: list[list[tuple[State, list[float]]]] = [[] for _ in range(games)]
+    opening = temperature_moves(game)
+    while live := [i for i, s in enumerate(states) if not s.over]:
+        visits = search_many(game, [states[i] for i in live], evaluator, config, rng, noise=True)
+        for i, v in zip(live, visits, strict=True):
+            total = sum(v)
+            history[i].append((states[i], [c / total for c in v]))
+            temperature = 1.0 if states[i].moves < opening else 0.0
+            states[i] = game.apply(states[i], pick(v, temperature, rng))
+    out: list[list[Sample]] = []
+    for final, steps in zip(states, history, strict=True):
+        samples: list[Sample] = []
+        for s, pi in steps:
+            z = game.result(final, s.player)
+            pairs = game.symmetries(s, pi) if augment else [(s, pi)]
+            samples.extend(Sample(ps, tuple(pp), z) for ps, pp in pairs)
+        out.append(samples)
+    return out
