@@ -99,7 +99,8 @@ def arena(
             seed=evo.seed if seed is None else seed,
             families=tuple(f for f in prof.config.model.families) or None,
             max_params=prof.config.model.max_params, selfplay_games=selfplay_games,
-            play_simulations=simulations, eval_games=eval_games, workers=workers,
+            play_simulations=simulations, score_simulations=simulations,
+            eval_games=eval_games, workers=workers,
         )  # fmt: skip
         names: list[str] = []
 
