@@ -72,7 +72,7 @@ class ArenaSettings:
         base = cls()
         if game.name == "connect4":
             base = replace(base, budget=30_000, max_params=200_000, depths=(2, 4), eval_games=6,
-                           selfplay_games=128, simulations=64, play_simulations=400,
+                           selfplay_games=128, simulations=64, play_simulations=200,
                            score_simulations=64,
                            families=("transformer", "mlp", "cnn"))  # fmt: skip
         return replace(base, **{k: v for k, v in overrides.items() if v is not None})
@@ -231,8 +231,7 @@ class Arena:
             m.metrics, m.fitness = metrics, metrics["fitness"]
         lap("score")
         if not late():
-            sims = max(8, (s.score_simulations or s.play_simulations) // 4)
-            players = {m.id: self.player(m, sims) for m in self.members}
+            players = {m.id: self.player(m, max(8, s.play_simulations // 4)) for m in self.members}
             round_robin(self.game, players, self.standings, self.rng)
         lap("tournament")
         self.champion = max(self.members, key=self._rank)
