@@ -14,7 +14,7 @@ import random
 from collections.abc import Callable, Sequence
 
 from harness.games.base import Game, State
-from harness.games.mcts import MCTSConfig, _add_noise, pick
+from harness.games.mcts import MCTSConfig, pick
 from harness.games.selfplay import Sample, temperature_moves
 
 #: (priors over all actions, value for the player to move) of each of a list of states.
@@ -32,6 +32,16 @@ class Node:
         self.visits = 0
         self.total = 0.0  # summed values for the player who moved into this node
         self.children: dict[int, Node] = {}
+
+
+def _add_noise(node: Node, config: MCTSConfig, actions: int, rng: random.Random) -> None:
+    """Mix Dirichlet noise into the priors of the root's children."""
+    alpha = config.dirichlet_alpha or 10.0 / actions
+    draws = {a: rng.gammavariate(alpha, 1.0) for a in node.children}
+    total = sum(draws.values()) or 1.0
+    eps = config.noise_fraction
+    for a, child in node.children.items():
+        child.prior = (1 - eps) * child.prior + eps * draws[a] / total
 
 
 def _children(game: Game, node: Node, priors: list[float]) -> None:

@@ -9,11 +9,9 @@ from the visit counts with a temperature, as in the AlphaZero paper.
 
 from __future__ import annotations
 
-import math
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from harness.games.base import Game, State
 from harness.games.players import Player
@@ -47,54 +45,6 @@ class UniformEvaluator:
         return priors, 0.0
 
 
-class Node:
-    """A tree node: the prior of the move into it, visits and the summed value for its mover."""
-
-    __slots__ = ("state", "prior", "visits", "total", "children")
-
-    def __init__(self, state: State, prior: float) -> None:
-        self.state = state
-        self.prior = prior
-        self.visits = 0
-        self.total = 0.0  # summed values for the player who moved into this node
-        self.children: dict[int, Node] = {}
-
-
-def _expand(game: Game, node: Node, evaluator: Evaluator) -> float:
-    """Create the children of a node from the evaluator; return its value for the mover at it."""
-    if node.state.over:
-        return game.result(node.state, node.state.player)
-    priors, value = evaluator(node.state)
-    legal = game.legal(node.state)
-    mass = sum(priors[a] for a in legal)
-    for a in legal:
-        p = priors[a] / mass if mass > 0 else 1.0 / len(legal)
-        node.children[a] = Node(game.apply(node.state, a), p)
-    return value
-
-
-def _add_noise(node: Node | Any, config: MCTSConfig, actions: int, rng: random.Random) -> None:
-    """Mix Dirichlet noise into the priors of the root's children."""
-    alpha = config.dirichlet_alpha or 10.0 / actions
-    draws = {a: rng.gammavariate(alpha, 1.0) for a in node.children}
-    total = sum(draws.values()) or 1.0
-    eps = config.noise_fraction
-    for a, child in node.children.items():
-        child.prior = (1 - eps) * child.prior + eps * draws[a] / total
-
-
-def _select(node: Node, c_puct: float) -> tuple[int, Node]:
-    """Return the child maximising Q + c * P * sqrt(N) / (1 + n)."""
-    scale = c_puct * math.sqrt(max(node.visits, 1))
-    best, best_score = -1, -math.inf
-    for a, child in node.children.items():
-        q = child.total / child.visits if child.visits else 0.0
-        score = q + scale * child.prior / (1 + child.visits)
-        if score > best_score:
-            best, best_score = a, score
-    return best, node.children[best]
-
-
 def search(
     game: Game,
     state: State,
@@ -105,31 +55,14 @@ def search(
 ) -> list[int]:
     """Run the simulations from `state`; return the root's visit count of every action.
 
-    1. Expand the root (with Dirichlet noise on its priors when `noise`).
-    2. Each simulation descends by PUCT to a leaf, expands it (or scores it by the rules when
-       the game is over) and backs the value up, flipping its sign at every ply.
+    The search of `batched.search_many` on one root (see there for the steps): expand the
+    root (Dirichlet noise on its priors when `noise`), then each simulation descends by PUCT
+    to a leaf, expands it (or scores it by the rules) and backs the value up.
     """
-    if state.over:
-        return [0] * game.actions
-    root = Node(state, 1.0)
-    _expand(game, root, evaluator)
-    root.visits = 1
-    if noise:
-        _add_noise(root, config, game.actions, rng)
-    for _ in range(config.simulations):
-        node, path = root, [root]
-        while node.children:
-            _, node = _select(node, config.c_puct)
-            path.append(node)
-        value = _expand(game, node, evaluator)  # for the player to move at the leaf
-        for n in reversed(path):
-            value = -value  # now for the player who moved into n
-            n.total += value
-            n.visits += 1
-    visits = [0] * game.actions
-    for a, child in root.children.items():
-        visits[a] = child.visits
-    return visits
+    from harness.games.batched import search_many
+
+    return search_many(game, [state], lambda states: [evaluator(x) for x in states], config,
+                       rng, noise)[0]  # fmt: skip
 
 
 def pick(visits: list[int], temperature: float, rng: random.Random) -> int:

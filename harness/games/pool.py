@@ -44,6 +44,13 @@ class Job:
         return cls(game, graph.genome, weights_of(graph), games, config, seed)
 
 
+def rebuild(genome: dict[str, Any], weights: dict[str, torch.Tensor]) -> Graph:
+    """Return the CPU graph of a genome with the weights a job carried."""
+    graph = Graph(genome, device="cpu")
+    graph.load_state_dict(weights)
+    return graph
+
+
 def run_job(job: Job) -> list[list[Sample]]:
     """Play a job's games side by side; return each game's samples."""
     from harness.games import get_game
@@ -51,8 +58,7 @@ def run_job(job: Job) -> list[list[Sample]]:
     from harness.games.net import GraphEvaluator
 
     game = get_game(job.game)
-    graph = Graph(job.genome, device="cpu")
-    graph.load_state_dict(job.weights)
+    graph = rebuild(job.genome, job.weights)
     evaluator = GraphEvaluator(graph, game)
     return self_play_many(game, evaluator.batch, job.config, random.Random(job.seed), job.games)
 
@@ -76,8 +82,7 @@ def run_train(job: TrainJob) -> dict[str, torch.Tensor]:
     from harness.games import get_game
     from harness.games.selfplay import Replay, train
 
-    graph = Graph(job.genome, device="cpu")
-    graph.load_state_dict(job.weights)
+    graph = rebuild(job.genome, job.weights)
     replay = Replay(max(1, len(job.samples)))
     replay.add(job.samples)
     train(graph, get_game(job.game), replay, job.steps, random.Random(job.seed), job.batch,
@@ -106,8 +111,7 @@ def run_score(job: ScoreJob) -> dict[str, float]:
     from harness.games.tournament import fixed_opponents, score_against
 
     game = get_game(job.game)
-    graph = Graph(job.genome, device="cpu")
-    graph.load_state_dict(job.weights)
+    graph = rebuild(job.genome, job.weights)
     player = MCTSPlayer(GraphEvaluator(graph, game), MCTSConfig(simulations=job.simulations))
     return score_against(game, player, fixed_opponents(game, job.depths), job.games,
                          random.Random(job.seed))  # fmt: skip

@@ -68,7 +68,7 @@ def test_vectorised_encoding_matches_encode() -> None:
 
 
 def test_search_many_matches_search_one_by_one() -> None:
-    """Without noise, each root's visit counts equal those of a search of that root alone."""
+    """Trees searched in lockstep do not disturb each other: each gets the visits it gets alone."""
     game = ConnectFour()
     graph = Graph(seed_genome(game, "mlp", 4_000, random.Random(0)), device="cpu",
                   generator=torch.Generator().manual_seed(0))  # fmt: skip
