@@ -52,6 +52,17 @@ def check_torch() -> Iterable[Check]:
     )
 
 
+def check_native() -> Iterable[Check]:
+    """Report the native step engine (compiled with the system C compiler on first use)."""
+    from harness.graph.native.compile import status
+
+    line = status()
+    ok = not line.startswith("unavailable")
+    yield Check("native step engine", ok, line,
+                "install a C compiler (Debian: `apt-get install gcc`); generation still works, "
+                "only slower")  # fmt: skip
+
+
 def check_data_dir() -> Iterable[Check]:
     """Report the data folder and whether it can be written."""
     home = paths.home()
@@ -127,7 +138,8 @@ def check_plugins() -> Iterable[Check]:
 
 
 BUILTIN: list[Callable[[], Iterable[Check]]] = [
-    check_python, check_torch, check_data_dir, check_profiles, check_teachers, check_plugins,
+    check_python, check_torch, check_native, check_data_dir, check_profiles, check_teachers,
+    check_plugins,
 ]
 
 

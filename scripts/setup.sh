@@ -14,14 +14,15 @@ if ! "$PY" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; th
   say "insitu needs Python 3.11 or newer; set PYTHON=/path/to/python3.11 and run again"; exit 1
 fi
 
-# 2. PortAudio (microphone) and espeak-ng (speech for tests) when apt can install them.
+# 2. PortAudio (microphone), espeak-ng (speech for tests) and a C compiler (the native step
+#    engine) when apt can install them.
 SUDO=""; [ "$(id -u)" != 0 ] && command -v sudo >/dev/null && sudo -n true 2>/dev/null && SUDO="sudo -n"
 if command -v apt-get >/dev/null && { [ "$(id -u)" = 0 ] || [ -n "$SUDO" ]; }; then
-  if ! dpkg -s libportaudio2 espeak-ng tmux >/dev/null 2>&1; then
-    say "installing libportaudio2, espeak-ng and tmux with apt"
+  if ! dpkg -s libportaudio2 espeak-ng tmux >/dev/null 2>&1 || ! command -v cc >/dev/null; then
+    say "installing libportaudio2, espeak-ng, tmux and gcc with apt"
     { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq \
-        libportaudio2 espeak-ng tmux >/dev/null; } \
-      || say "apt could not install libportaudio2/espeak-ng: audio recording stays unavailable"
+        libportaudio2 espeak-ng tmux gcc libc6-dev >/dev/null; } \
+      || say "apt could not install libportaudio2/espeak-ng/gcc: \`insitu doctor\` says what is missing"
   fi
 else
   say "no apt (or no root): skipping libportaudio2/espeak-ng; \`insitu doctor\` tells what is missing"

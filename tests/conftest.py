@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,8 @@ import torch
 torch.set_num_threads(1)
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+# the native step engine is compiled once per test session into a temp folder, not ~/.cache
+os.environ.setdefault("INSITU_CACHE", tempfile.mkdtemp(prefix="insitu-test-cache-"))
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 DATA = SHARED / "data"

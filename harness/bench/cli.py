@@ -98,6 +98,8 @@ def generate(params: int, tokens: int, repeats: int, threads: int,
             f"{r.step_us_per_token:.0f}",
             f"{r.parallel_us_per_token:.1f}",
             f"{r.ratio:.1f}x",
+            f"{r.torch_step_us_per_token:.0f}",
+            r.engine,
             _misses(r.tokens_per_s, r.ratio),
         ]
         for r in results
@@ -110,6 +112,8 @@ def generate(params: int, tokens: int, repeats: int, threads: int,
         "step us/tok",
         "par us/tok",
         "ratio",
+        "torch step us/tok",
+        "engine",
         "misses",
     ]
     click.echo(

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import time
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 
 import torch
 
 from harness.graph.build import Graph
 from harness.graph.generate import Sampling, stream
+from harness.graph.native import compile
+from harness.graph.native.stepper import native_stepper
 from harness.graph.seeds import FAMILIES, seed
 from harness.vocab import encode_turn
 
@@ -28,6 +33,8 @@ class GenerationResult:
     step_us_per_token: float
     parallel_us_per_token: float
     ratio: float
+    engine: str
+    torch_step_us_per_token: float
 
     def to_dict(self) -> dict[str, float | int | str]:
         """Return a JSON-able dict."""
@@ -61,6 +68,20 @@ def _time_parallel(graph: Graph, length: int, seed: int) -> float:
         return (time.perf_counter() - start) / length
 
 
+@contextlib.contextmanager
+def _engine(native: bool) -> Iterator[None]:
+    """Run the block with the native step engine allowed or switched off (INSITU_NATIVE)."""
+    old = os.environ.get("INSITU_NATIVE")
+    os.environ["INSITU_NATIVE"] = "1" if native else "0"
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop("INSITU_NATIVE", None)
+        else:
+            os.environ["INSITU_NATIVE"] = old
+
+
 def bench_family(
     family: str, budget: int = 100_000, tokens: int = 128, repeats: int = 3, seed_: int = 0
 ) -> GenerationResult:
@@ -69,7 +90,8 @@ def bench_family(
     1. Build the seed graph and warm it up (first calls allocate caches).
     2. Time sampled generation through the step path: time to first token, then tokens/s.
     3. Time the parallel forward over prompt + generated length, per token.
-    4. Keep the best of `repeats` runs of each (least disturbed by other processes).
+    4. Time the PyTorch step path too (the native engine switched off), for comparison.
+    5. Keep the best of `repeats` runs of each (least disturbed by other processes).
     """
     genome = seed(family, budget)
     graph = Graph(genome, device="cpu", generator=torch.Generator().manual_seed(seed_)).eval()
@@ -83,7 +105,13 @@ def bench_family(
         firsts.append(first)
         steps.append(per)
         pars.append(_time_parallel(graph, length, seed_ + r))
+    with _engine(False):
+        _time_generation(graph, prompt, 8, seed_)
+        torch_steps = [_time_generation(graph, prompt, tokens, seed_ + r)[1]
+                       for r in range(repeats)]  # fmt: skip
     step, par = min(steps), min(pars)
+    native = native_stepper(graph, length)
+    engine = "native" if native is not None else f"torch ({compile.status()})"
     return GenerationResult(
         family=family,
         parameters=graph.num_parameters(),
@@ -94,6 +122,8 @@ def bench_family(
         step_us_per_token=round(step * 1e6, 1),
         parallel_us_per_token=round(par * 1e6, 1),
         ratio=round(step / par, 2),
+        engine=engine,
+        torch_step_us_per_token=round(min(torch_steps) * 1e6, 1),
     )
 
 

@@ -10,7 +10,8 @@ import torch
 
 from harness.errors import DataError
 from harness.graph.build import Graph
-from harness.graph.splice import Media
+from harness.graph.native.stepper import native_stepper
+from harness.graph.splice import Media, has_media
 from harness.vocab import EOS, IncrementalDecoder
 
 
@@ -93,11 +94,74 @@ def stream(
     2. Sample a token with the seeded generator; stop on a stop token or after max_tokens.
     3. Feed the token to the incremental UTF-8 decoder and yield it with the text it completes.
     4. Step the graph on the sampled token and repeat from 2.
+
+    On a CPU graph whose every part lowers to the native engine (harness/graph/native), the
+    steps run there, one C call per token, drawing the same uniforms from the generator;
+    otherwise, or with INSITU_NATIVE=0, on the PyTorch step path.
     """
     s = sampling or Sampling()
     ids = torch.as_tensor(list(prompt) if not isinstance(prompt, torch.Tensor) else prompt)
     if ids.dim() != 1 or ids.numel() == 0:
         raise DataError("the prompt must be a non-empty 1-D token sequence", "encode a turn first")
+    yield from _stream(graph, ids, s, generator, images, audio, control, task)
+
+
+def _stream(
+    graph: Graph,
+    ids: torch.Tensor,
+    s: Sampling,
+    generator: torch.Generator | None,
+    images: Media,
+    audio: Media,
+    control: torch.Tensor | None,
+    task: str | None,
+) -> Iterator[Token]:
+    """Run `stream` on the native engine when the graph lowers to it, else on PyTorch."""
+    x = None
+    with torch.inference_mode():
+        if has_media({"image": images, "audio": audio}):
+            x = graph.embed(ids[None].to(graph.device), images, audio)[0][0]  # [L, D]
+        length = ids.numel() if x is None else x.shape[0]
+        native = native_stepper(graph, length + s.max_tokens, control, task)
+    if native is None:
+        yield from _stream_torch(graph, ids, s, generator, images, audio, control, task)
+        return
+    decoder = IncrementalDecoder()
+    with torch.inference_mode():
+        if x is None:
+            for t in ids.tolist():
+                native.step(int(t))
+        else:
+            for row in x:
+                native.step_vector(row)
+    if s.max_tokens == 0:
+        return
+    us = [0.0] * s.max_tokens
+    if s.temperature > 0:  # the same uniform draws, in order, as the PyTorch sampler makes
+        dev = generator.device if generator is not None else torch.device("cpu")
+        us = torch.rand(s.max_tokens, generator=generator, device=dev).tolist()
+    native.configure(s.temperature, s.top_k, s.top_p)
+    stop, feed, after, check = set(s.stop), decoder.feed, native.next, native.check
+    token = native.draw(us[0])
+    for i in range(s.max_tokens):
+        if token in stop:
+            break
+        yield Token(token, feed(token))
+        if i + 1 < s.max_tokens:
+            token = check(after(token, us[i + 1]))
+
+
+def _stream_torch(
+    graph: Graph,
+    ids: torch.Tensor,
+    s: Sampling,
+    generator: torch.Generator | None,
+    images: Media,
+    audio: Media,
+    control: torch.Tensor | None,
+    task: str | None,
+) -> Iterator[Token]:
+    """Run `stream` on the PyTorch step path."""
     decoder = IncrementalDecoder()
     # inference mode is entered per step, never held across a yield: the consumer's own code
     # between tokens (and an abandoned stream) must not run under it

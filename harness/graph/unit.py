@@ -19,6 +19,8 @@ from typing import Any, ClassVar
 import torch
 from torch import nn
 
+from harness.graph.native.program import NotLowerable, Program
+
 State = dict[str, torch.Tensor]
 
 
@@ -49,6 +51,10 @@ class Unit(nn.Module):
     def step(self, state: State, *xs: torch.Tensor) -> tuple[torch.Tensor, State]:
         """Run one time step: xs are [B, D] each; return ([B, D], new state)."""
         raise NotImplementedError
+
+    def lower(self, p: Program, xs: list[int]) -> int:
+        """Emit the step path on a native program (harness/graph/native); return the output slot."""
+        raise NotLowerable(f"unit '{self.name}'")
 
     def flops_per_token(self) -> int:
         """Return the approximate multiply-adds per token of the step path."""

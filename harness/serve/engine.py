@@ -176,47 +176,77 @@ class ChampionModel:
     ) -> Iterator[str]:
         """Yield reply text pieces; fill `result` with counts and the finish reason.
 
-        1. Step through the prompt, each step under the model lock (threads interleave).
+        1. Step through the prompt: on the native engine (its own state per request), or on
+           the PyTorch step path, each step under the model lock (threads interleave).
         2. Draw a token with a generator seeded by the request (or at random).
         3. Stop on EOS, on a stop string (held back until it cannot be one) or at max_tokens
            (at most the model's context).
         """
         import torch
 
-        from harness.graph.generate import sampler
-
         res = result if result is not None else Generation()
         res.prompt_tokens = len(tokens)
         gen = torch.Generator().manual_seed(seed if seed is not None else secrets.randbits(63))
-        draw = sampler(sampling, gen)
         ids = torch.as_tensor(list(tokens), dtype=torch.long)
-        decoder = IncrementalDecoder()
+        if ids.numel() == 0:
+            raise DataError("the prompt is empty", "send at least one user message")
         with contextlib.ExitStack() as held_model:
             if self.learning is not None:  # online learning waits until this reply is done
                 held_model.enter_context(self.learning.gate.generating())
-            yield from self._sample(ids, draw, decoder, sampling, stop, res)
+            yield from self._text(self._tokens(ids, gen, sampling), stop, res)
 
-    def _sample(self, ids: torch.Tensor, draw: Any, decoder: IncrementalDecoder,
-                sampling: Sampling, stop: Sequence[str], res: Generation) -> Iterator[str]:
-        """Run the prompt, then draw tokens until a stop (the steps of `stream`)."""
+    def _tokens(self, ids: torch.Tensor, gen: torch.Generator, sampling: Sampling) -> Iterator[int]:
+        """Yield drawn tokens (the last one is a stop token or the max_tokens-th): natively
+        when the graph lowers to the native engine, else through the PyTorch step path."""
         import torch
 
+        from harness.graph.generate import sampler
+        from harness.graph.native.stepper import native_stepper
+
         control = self.learning.control() if self.learning is not None else None
+        limit = min(sampling.max_tokens, self.context)
+        with self._lock, torch.inference_mode():  # the weights are read under the model lock
+            native = native_stepper(self.graph, ids.numel() + limit, control)
+        if native is not None:
+            for t in ids.tolist():
+                native.step(int(t))
+            us = [0.0] * limit
+            if sampling.temperature > 0 and limit:  # the uniforms the PyTorch sampler draws
+                us = torch.rand(limit, generator=gen).tolist()
+            native.configure(sampling.temperature, sampling.top_k, sampling.top_p)
+            token = native.draw(us[0]) if limit else EOS
+            for i in range(limit):
+                yield token
+                if token == EOS or token >= 256 or i + 1 == limit:
+                    return
+                token = native.check(native.next(token, us[i + 1]))
+            return
+        draw = sampler(sampling, gen)
         with self._lock, torch.inference_mode():
             state = self.graph.init_state(1, control)
-        logits = None
         for t in range(ids.numel()):
             with self._lock, torch.inference_mode():
                 logits = self.graph.step(state, ids[t : t + 1])
-        if logits is None:
-            raise DataError("the prompt is empty", "send at least one user message")
-        held = ""
-        hold = max((len(s) for s in stop), default=0)
-        res.finish_reason = "length"
-        for _ in range(min(sampling.max_tokens, self.context)):
+        for _ in range(limit):
             with torch.inference_mode():
                 drawn = draw(logits)
             token = int(drawn)
+            yield token
+            if token == EOS or token >= 256:
+                return
+            with self._lock, torch.inference_mode():
+                logits = self.graph.step(state, drawn)
+
+    def _text(self, tokens: Iterator[int], stop: Sequence[str], res: Generation) -> Iterator[str]:
+        """Decode tokens into text pieces until EOS, a stop string or the end of the tokens.
+
+        A stop string is held back until it cannot be one, and cut where it starts.
+        """
+        decoder = IncrementalDecoder()
+        held = ""
+        hold = max((len(s) for s in stop), default=0)
+        res.finish_reason = "length"
+        for token in tokens:
             if token == EOS or token >= 256:
                 res.finish_reason = "stop"
                 break
@@ -232,8 +262,6 @@ class ChampionModel:
                 piece, held = held[:split], held[split:]
                 res.text += piece
                 yield piece
-            with self._lock, torch.inference_mode():
-                logits = self.graph.step(state, drawn)
         if held:
             res.text += held
             yield held

@@ -7,6 +7,7 @@ from typing import Any
 import torch
 
 from harness.graph.heads.base import Head
+from harness.graph.native.program import Program
 from harness.graph.tether import TLinear
 from harness.graph.units.base import check_size
 
@@ -37,6 +38,10 @@ class LMHead(Head):
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # [..., D] -> [..., V]
         """Return logits for every position."""
         return self.proj(self.norm(x))  # [..., V]
+
+    def lower(self, p: Program, x: int) -> int:
+        """Emit the head natively; return the logits slot."""
+        return p.linear(p.layernorm(x, self.gain, None, 1e-5), self.proj)  # [V]
 
     def step(self, x: torch.Tensor) -> torch.Tensor:  # [B, D] -> [B, V]
         """Return logits for one step."""

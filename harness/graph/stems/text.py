@@ -7,6 +7,7 @@ from typing import Any
 import torch
 
 from harness.errors import DataError
+from harness.graph.native.program import Program
 from harness.graph.stems.base import Stem
 from harness.graph.tether import TLinear
 from harness.graph.units.base import check_size
@@ -48,6 +49,12 @@ class TextStem(Stem):
     def step(self, tokens: torch.Tensor) -> torch.Tensor:  # [B] long -> [B, D]
         """Embed one token per sequence (no range check: the fast path)."""
         return self.embed.effective_weight()[tokens]  # [B, D]
+
+    def lower(self, p: Program) -> None:
+        """Emit the token lookup into the program's input slot."""
+        with torch.no_grad():
+            table = p.const(self.embed.effective_weight())  # [V, D]
+        p.emit("embed", p.input, table, self.dim, self.vocab_size)
 
     def example(self, batch: int, generator: torch.Generator | None = None) -> torch.Tensor:
         """Return random token ids [batch, 7]."""

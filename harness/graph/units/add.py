@@ -7,6 +7,7 @@ from typing import Any
 import torch
 
 from harness.errors import GenomeError
+from harness.graph.native.program import Program
 from harness.graph.unit import State
 from harness.graph.units.base import FixedUnit
 
@@ -41,6 +42,13 @@ class Add(FixedUnit):
     def step(self, state: State, *xs: torch.Tensor) -> tuple[torch.Tensor, State]:
         """Sum one token of each input."""
         return self.forward(*xs), state  # [B, D]
+
+    def lower(self, p: Program, xs: list[int]) -> int:
+        """Emit the sum natively, input by input as the PyTorch path adds them."""
+        total = xs[0]
+        for x in xs[1:]:
+            total = p.binary("add", total, x, self.dim)
+        return total
 
     def flops_per_token(self) -> int:
         """Return one addition per feature."""

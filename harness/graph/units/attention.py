@@ -12,6 +12,7 @@ import torch
 import torch.nn.functional as F
 
 from harness.errors import GenomeError
+from harness.graph.native.program import Program
 from harness.graph.tether import TLinear
 from harness.graph.unit import State, Unit
 from harness.graph.units.base import check_size
@@ -124,6 +125,15 @@ class Attention(Unit):
         vs = torch.cat([state["v"], v], dim=2)  # [B, H, L+1, hd]
         o = F.scaled_dot_product_attention(qk[:, 0], ks, vs)  # [B, H, 1, hd]
         return self.out(o.view(b, -1)), {"k": ks, "v": vs}  # [B, D]
+
+    def lower(self, p: Program, xs: list[int]) -> int:
+        """Emit the step natively: rotary q and k, a KV cache of `p.capacity` positions."""
+        h, hd = self.heads, self.head_dim
+        qkv = p.linear(xs[0], self.qkv)  # [3*H*hd]
+        keys, vals = p.state(h * p.capacity * hd), p.state(h * p.capacity * hd)  # [H, L, hd]
+        o = p.scratch(h * hd)
+        p.emit("attn", o, qkv, keys, vals, h, hd, p.capacity, p.scalar(self.rope_base))
+        return p.linear(o, self.out)  # [D]
 
     def flops_per_token(self) -> int:
         """Return the projections' multiply-adds plus a nominal 64-token attention span."""

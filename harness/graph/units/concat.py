@@ -7,6 +7,7 @@ from typing import Any
 import torch
 
 from harness.errors import GenomeError
+from harness.graph.native.program import Program
 from harness.graph.tether import TLinear
 from harness.graph.unit import State
 from harness.graph.units.base import FixedUnit, check_size
@@ -49,6 +50,13 @@ class Concat(FixedUnit):
         """Concatenate and project one token of each input."""
         self._check(xs)
         return self.proj(torch.cat(xs, dim=-1)), state  # [B, D]
+
+    def lower(self, p: Program, xs: list[int]) -> int:
+        """Emit the step natively: copy the inputs side by side, then project."""
+        joined = p.scratch(self.inputs * self.dim)  # [n*D]
+        for i, x in enumerate(xs):
+            p.emit("copy", joined + i * self.dim, x, self.dim)
+        return p.linear(joined, self.proj)  # [D]
 
     def add_input(self, generator: torch.Generator | None = None) -> dict[str, Any]:
         """Accept one more input, read through zero weights (outputs unchanged); return new args."""

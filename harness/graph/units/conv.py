@@ -7,6 +7,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
+from harness.graph.native.program import Program
 from harness.graph.tether import TLinear
 from harness.graph.unit import State, Unit
 from harness.graph.units.base import activation, check_size
@@ -64,6 +65,13 @@ class Conv(Unit):
         win = torch.cat([state["buf"], x[:, None]], dim=1)  # [B, k, D]
         h = self.act(self.inp(win.reshape(x.shape[0], -1)))  # [B, C]
         return self.out(h), {"buf": win[:, 1:]}  # [B, D]
+
+    def lower(self, p: Program, xs: list[int]) -> int:
+        """Emit the step natively: shift the token into a k-token window, then the two linears."""
+        window = p.state(self.kernel * self.dim)  # [k*D], oldest token first
+        p.emit("shiftin", window, xs[0], self.kernel * self.dim, self.dim)
+        h = p.act(p.linear(window, self.inp), self.channels, self.act_name)  # [C]
+        return p.linear(h, self.out)  # [D]
 
     @property
     def inner_size(self) -> int | None:

@@ -13,6 +13,7 @@ import torch
 from torch import nn
 
 from harness.errors import GenomeError
+from harness.graph.native.program import Program
 from harness.graph.tether import TLinear
 from harness.graph.unit import State
 from harness.graph.units.base import FixedUnit, check_size
@@ -76,6 +77,19 @@ class Gate(FixedUnit):
     def step(self, state: State, *xs: torch.Tensor) -> tuple[torch.Tensor, State]:
         """Gate one token of each input."""
         return self.forward(*xs), state  # [B, D]
+
+    def lower(self, p: Program, xs: list[int]) -> int:
+        """Emit the gating natively: one gated addition per side input, in order."""
+        n = (self.inputs - 1) * self.dim
+        sel = -1 if self.sel is None else p.act(p.linear(xs[0], self.sel), n, "sigmoid")  # [n]
+        alpha = p.const(self.alpha)  # [(inputs-1)*D]
+        out = xs[0]
+        for i, x in enumerate(xs[1:]):
+            y = p.scratch(self.dim)
+            gate = -1 if sel < 0 else sel + i * self.dim
+            p.emit("gate", y, out, x, alpha + i * self.dim, gate, self.dim)
+            out = y
+        return out
 
     def add_input(self, generator: torch.Generator | None = None) -> dict[str, Any]:
         """Accept one more side input behind a zero gate (outputs unchanged); return new args."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import torch
 
+from harness.graph.native.program import Program
 from harness.graph.unit import State
 from harness.graph.units.recurrent import Recurrent
 
@@ -32,3 +33,7 @@ class LSTM(Recurrent):
         g = torch.tanh(gates[:, 2 * h : 3 * h])  # [B, H]
         c = torch.addcmul(s[:, h : 2 * h] * state["c"], s[:, :h], g)  # [B, H]
         return {"h": s[:, 3 * h :] * torch.tanh(c), "c": c}  # [B, H] each
+
+    def lower_cell(self, p: Program, gx: int, gh: int, states: list[int]) -> None:
+        """Emit the LSTM cell natively (h and c in place)."""
+        p.emit("lstm", states[0], states[1], gx, gh, self.hidden)

@@ -6,6 +6,7 @@ from typing import Any
 
 import torch
 
+from harness.graph.native.program import Program
 from harness.graph.tether import TLinear
 from harness.graph.unit import State, Unit
 from harness.graph.units.base import activation, check_size
@@ -44,6 +45,11 @@ class MLP(Unit):
         """Apply the MLP to one position (stateless)."""
         h = self.act(self.inp(xs[0]))  # [B, H]
         return self.out(h), state  # [B, D]
+
+    def lower(self, p: Program, xs: list[int]) -> int:
+        """Emit the step natively: two linears around the activation."""
+        h = p.act(p.linear(xs[0], self.inp), self.hidden, self.act_name)  # [H]
+        return p.linear(h, self.out)  # [D]
 
     @property
     def inner_size(self) -> int | None:

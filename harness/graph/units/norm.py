@@ -9,6 +9,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from harness.errors import GenomeError
+from harness.graph.native.program import Program
 from harness.graph.unit import State
 from harness.graph.units.base import FixedUnit
 
@@ -57,6 +58,14 @@ class Norm(FixedUnit):
     def step(self, state: State, *xs: torch.Tensor) -> tuple[torch.Tensor, State]:
         """Normalise one token (stateless)."""
         return self.forward(xs[0]), state  # [B, D]
+
+    def lower(self, p: Program, xs: list[int]) -> int:
+        """Emit the normalisation natively."""
+        if self.kind == "layer":
+            return p.layernorm(xs[0], self.gain, self.shift, self.eps)
+        y = p.scratch(self.dim)
+        p.emit("rmsnorm", y, xs[0], p.const(self.gain), self.dim, p.scalar(self.eps))
+        return y
 
     def flops_per_token(self) -> int:
         """Return a few operations per feature."""

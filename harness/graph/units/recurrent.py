@@ -18,6 +18,7 @@ from typing import Any, ClassVar, cast
 import torch
 import torch.nn.functional as F
 
+from harness.graph.native.program import NotLowerable, Program
 from harness.graph.tether import TLinear
 from harness.graph.unit import State, Unit
 from harness.graph.units.base import check_size
@@ -125,6 +126,18 @@ class Recurrent(Unit):
         gh = self.rec(state["h"])  # [B, G*H]
         state = self.cell(gx, gh, state)
         return self.out(state["h"]), state  # [B, D]
+
+    def lower(self, p: Program, xs: list[int]) -> int:
+        """Emit the step natively: gates from the input and the previous state, cell, output."""
+        states = [p.state(self.hidden) for _ in self.states]  # [H] each, updated in place
+        gx = p.linear(xs[0], self.inp)  # [G*H]
+        gh = p.linear(states[0], self.rec)  # [G*H] from the previous h
+        self.lower_cell(p, gx, gh, states)
+        return p.linear(states[0], self.out)  # [D]
+
+    def lower_cell(self, p: Program, gx: int, gh: int, states: list[int]) -> None:
+        """Emit the cell, writing the new states over `states` (h first)."""
+        raise NotLowerable(f"the cell of unit '{self.name}'")
 
     @property
     def inner_size(self) -> int | None:

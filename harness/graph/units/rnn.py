@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import torch
 
+from harness.graph.native.program import ACTS, Program
 from harness.graph.unit import State
 from harness.graph.units.recurrent import Recurrent
 
@@ -20,3 +21,8 @@ class RNN(Recurrent):
     def cell(self, gx: torch.Tensor, gh: torch.Tensor, state: State) -> State:
         """Return the next hidden state, [B, H]."""
         return {"h": torch.tanh(gx + gh)}  # [B, H]
+
+    def lower_cell(self, p: Program, gx: int, gh: int, states: list[int]) -> None:
+        """Emit `h = tanh(gx + gh)` natively."""
+        total = p.binary("add", gx, gh, self.hidden)  # [H]
+        p.emit("act", states[0], total, self.hidden, ACTS["tanh"])

@@ -19,6 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from harness.graph.native.program import Program
 from harness.graph.tether import TLinear
 from harness.graph.unit import State, Unit
 from harness.graph.units.base import check_size
@@ -118,6 +119,31 @@ class RWKV(Unit):
         h = x + a  # [B, D]
         y = a + self._channel(h, state["h"])  # [B, D]
         return y, {"x": x, "h": h, **wkv}
+
+    def lower(self, p: Program, xs: list[int]) -> int:
+        """Emit the block natively: time-mix with the WKV state, then channel-mix."""
+        d, x = self.dim, xs[0]
+        prev_x, prev_h = p.state(d), p.state(d)  # the previous token and block state, [D]
+        aa, bb, pp = p.state(d), p.state(d), p.state(d, NEG)  # the WKV state, [D] each
+        dx = p.binary("sub", x, prev_x, d)
+        k = p.linear(p.addcmul(prev_x, p.const(self.mix_k), dx, d), self.key)  # [D]
+        v = p.linear(p.addcmul(prev_x, p.const(self.mix_v), dx, d), self.value)  # [D]
+        r = p.act(p.linear(p.addcmul(prev_x, p.const(self.mix_r), dx, d), self.receptance),
+                  d, "sigmoid")  # fmt: skip
+        o = p.scratch(d)
+        w, u = p.const(-torch.exp(self.time_decay)), p.const(self.time_first)  # [D] each
+        p.emit("wkv", o, k, v, w, u, aa, bb, pp, d)
+        a = p.linear(p.binary("mul", r, o, d), self.output)  # [D]
+        h = p.binary("add", x, a, d)  # [D]
+        dh = p.binary("sub", h, prev_h, d)
+        ck = p.linear(p.addcmul(prev_h, p.const(self.cmix_k), dh, d), self.ckey)  # [F]
+        ck = p.act(ck, self.hidden, "sqrelu")
+        cr = p.linear(p.addcmul(prev_h, p.const(self.cmix_r), dh, d), self.creceptance)  # [D]
+        cr = p.act(cr, d, "sigmoid")
+        y = p.addcmul(a, cr, p.linear(ck, self.cvalue), d)  # a + r * cvalue(k), [D]
+        p.emit("copy", prev_x, x, d)
+        p.emit("copy", prev_h, h, d)
+        return y
 
     @property
     def inner_size(self) -> int | None:

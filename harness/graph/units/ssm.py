@@ -21,6 +21,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from harness.errors import GenomeError
+from harness.graph.native.program import Program
 from harness.graph.tether import TLinear, gen_device
 from harness.graph.unit import State, Unit
 from harness.graph.units.base import check_size
@@ -90,6 +91,19 @@ class SSM(Unit):
         h = decay * state["h"] + drive  # [B, D, N]
         y = (h * c[:, None, :]).sum(-1) + self.skip * u  # [B, D]
         return self.out(y * F.silu(z)), {"h": h}  # [B, D]
+
+    def lower(self, p: Program, xs: list[int]) -> int:
+        """Emit the step natively: input branches, the state update, the gated output."""
+        d, n, x = self.dim, self.state, xs[0]
+        uz = p.linear(x, self.inp)  # [2D]: u, z
+        u = p.act(uz, d, "silu")  # [D]
+        bc = p.linear(x, self.bc)  # [2N]: B, C
+        dt = p.act(p.linear(x, self.dt), d, "softplus")  # [D]
+        h = p.state(d * n)  # [D, N]
+        y = p.scratch(d)
+        p.emit("ssm", y, u, dt, bc, p.const(-torch.exp(self.A_log)), h, p.const(self.skip), d, n)
+        gated = p.binary("mul", y, p.act(uz + d, d, "silu"), d)  # y * silu(z), [D]
+        return p.linear(gated, self.out)  # [D]
 
     @property
     def inner_size(self) -> int | None:

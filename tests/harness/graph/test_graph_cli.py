@@ -65,7 +65,9 @@ def test_bench_generate_json_is_quick_and_complete():
     assert res.exit_code == 0, res.output
     (row,) = json.loads(res.output)["results"]
     assert row["family"] == "mlp" and row["tokens_per_s"] > 0 and row["ratio"] > 0
+    assert row["engine"] == "native" and row["torch_step_us_per_token"] > 0
     assert torch.get_num_threads() == before
+    assert os.environ.get("INSITU_NATIVE") is None  # the torch comparison restored it
 
 
 def test_show_profile_champion_and_individual_by_prefix():

@@ -34,3 +34,25 @@ def test_long_chats_keep_the_newest_turns():
 def test_bad_messages(raw):
     with pytest.raises(DataError):
         parse_messages(raw)
+
+
+@pytest.mark.parametrize("temperature", [0.0, 0.9])
+def test_served_replies_are_the_same_on_the_native_and_torch_paths(monkeypatch, temperature):
+    """One seed gives the same reply, counts and finish reason natively and on PyTorch."""
+    import torch
+
+    from harness.graph.build import Graph
+    from harness.graph.generate import Sampling
+    from harness.graph.seeds import seed
+    from harness.serve.engine import ChampionModel
+
+    graph = Graph(seed("lstm", 8_000), device="cpu", generator=torch.Generator().manual_seed(0))
+    model = ChampionModel(graph, "x", context=128)
+    sampling = Sampling(temperature=temperature, max_tokens=30)
+    out = []
+    for native in ("1", "0"):
+        monkeypatch.setenv("INSITU_NATIVE", native)
+        res = model.generate(encode_turn("Hi there"), sampling, seed=3, stop=["zz"])
+        out.append((res.text, res.completion_tokens, res.finish_reason))
+    assert out[0] == out[1]
+    assert out[0][1] > 0
