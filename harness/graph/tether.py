@@ -114,6 +114,11 @@ class TLinear(nn.Module):
         assert self._cache is not None
         return self._cache
 
+    def effective_weight_t(self) -> torch.Tensor:
+        """Return the effective weight transposed, [in, out] contiguous (no autograd; cached)."""
+        with torch.no_grad():
+            return self._cached()[1]
+
     def invalidate(self) -> None:
         """Drop the cached effective weight (needed only after editing `.data` directly)."""
         self._cache = None

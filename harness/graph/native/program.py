@@ -9,11 +9,11 @@ caches among the states, so one C call advances the whole graph by a token.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import cast
 
 import torch
 
 from harness.errors import GenomeError
+from harness.graph.tether import TLinear
 
 #: int64 words per instruction (opcode plus operands), as in engine.c
 WIDTH = 12
@@ -66,12 +66,10 @@ class Program:
         flat = t.detach().to("cpu", torch.float32).reshape(-1)
         return self._alloc(flat.numel(), flat)
 
-    def weight_t(self, linear: torch.nn.Module) -> tuple[int, int]:
+    def weight_t(self, linear: TLinear) -> tuple[int, int]:
         """Place a TLinear's effective weight transposed [in, out]; return (weight, bias) slots."""
-        with torch.no_grad():
-            wt = linear._cached()[1]  # type: ignore[operator]  # [in, out], tether and adapter in
-        bias = linear.bias
-        return self.const(wt), NONE if bias is None else self.const(cast(torch.Tensor, bias))
+        wt = linear.effective_weight_t()  # [in, out], tethers and adapters applied
+        return self.const(wt), NONE if linear.bias is None else self.const(linear.bias)
 
     def scalar(self, value: float) -> int:
         """Place one float; return its offset."""
@@ -92,10 +90,10 @@ class Program:
             raise GenomeError(f"too many operands for '{op}'", "this is a bug in a lowering")
         self.code.append([OPS[op], *(int(x) for x in operands)])
 
-    def linear(self, x: int, linear: torch.nn.Module) -> int:
+    def linear(self, x: int, linear: TLinear) -> int:
         """Emit `y = x @ W_eff^T + b` for a TLinear; return y's slot."""
         w, b = self.weight_t(linear)
-        nin, nout = int(linear.in_features), int(linear.out_features)  # type: ignore[arg-type]
+        nin, nout = linear.in_features, linear.out_features
         y = self.scratch(nout)
         self.emit("linear", y, x, w, b, nin, nout)
         return y
