@@ -125,7 +125,7 @@ def encode_chat(messages: Sequence[Message], budget: int) -> list[int]:
 
 
 class ChampionModel:
-    """A loaded champion graph, shared by threads: every graph step runs under one lock."""
+    """A loaded champion graph, shared by threads: its weights are read under one lock."""
 
     def __init__(self, graph: Graph, individual_id: str, context: int,
                  learning: ServeLearning | None = None) -> None:  # fmt: skip
