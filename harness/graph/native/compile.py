@@ -88,7 +88,12 @@ def _bind(lib: ctypes.CDLL) -> ctypes.CDLL:
 
 
 def library() -> ctypes.CDLL | None:
-    """Return the loaded engine, building it on first use; None when it is unavailable."""
+    """Return the loaded engine, building it on first use; None when it is unavailable.
+
+    1. Build the library into the cache unless a build for this source, flags and CPU is there.
+    2. Load it; a cached build that does not load (damaged, truncated) is deleted and rebuilt
+       once before the engine is reported unavailable.
+    """
     global _lib, _reason
     if os.environ.get("INSITU_NATIVE", "1").strip().lower() in OFF_VALUES:
         _reason = "switched off by INSITU_NATIVE"
@@ -99,18 +104,24 @@ def library() -> ctypes.CDLL | None:
         return None  # failed before in this process: do not retry on every generation
     key = hashlib.sha256(SOURCE.read_bytes() + repr(FLAG_SETS).encode() + _cpu().encode())
     target = cache_dir() / f"engine-{key.hexdigest()[:16]}.so"
-    if not target.is_file():
-        failure = _compile(target)
-        if failure:
-            _reason = failure
-            log.warning("native step engine unavailable: %s; using the PyTorch step path", failure)
+    for attempt in range(2):  # a damaged cached build is rebuilt once
+        if not target.is_file():
+            failure = _compile(target)
+            if failure:
+                _reason = failure
+                log.warning("native step engine unavailable: %s; using the PyTorch step path",
+                            failure)  # fmt: skip
+                return None
+        try:
+            _lib = _bind(ctypes.CDLL(str(target)))
+            break
+        except (OSError, AttributeError) as exc:
+            _reason = f"could not load {target}: {exc}"
+            if attempt == 0:
+                target.unlink(missing_ok=True)
+                continue
+            log.warning("native step engine unavailable: %s", _reason)
             return None
-    try:
-        _lib = _bind(ctypes.CDLL(str(target)))
-    except OSError as exc:
-        _reason = f"could not load {target}: {exc}"
-        log.warning("native step engine unavailable: %s", _reason)
-        return None
     _reason = None
     return _lib
 

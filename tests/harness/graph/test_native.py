@@ -225,3 +225,18 @@ def test_lowering_a_classify_head_is_refused_cleanly() -> None:
     with pytest.raises(NotLowerable, match="no native step lowering"):
         lower_graph(g, 4, task="label")
     assert native_stepper(g, 4, task="label") is None
+
+
+def test_a_damaged_cached_build_is_rebuilt(lib: Any, tmp_path: Any) -> None:
+    """A cached engine overwritten with garbage is deleted, rebuilt and loaded."""
+    code = "from harness.graph.native.compile import status; print(status())"
+    env = {**os.environ, "INSITU_CACHE": str(tmp_path)}
+    first = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           env=env, timeout=120)  # fmt: skip
+    assert first.stdout.startswith("loaded from"), first.stdout + first.stderr
+    (built,) = (tmp_path / "native").glob("engine-*.so")
+    built.write_bytes(b"not a shared library")
+    second = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            env=env, timeout=120)  # fmt: skip
+    assert second.stdout.startswith("loaded from"), second.stdout + second.stderr
+    assert built.read_bytes() != b"not a shared library"
