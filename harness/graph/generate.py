@@ -103,10 +103,18 @@ def stream(
     ids = torch.as_tensor(list(prompt) if not isinstance(prompt, torch.Tensor) else prompt)
     if ids.dim() != 1 or ids.numel() == 0:
         raise DataError("the prompt must be a non-empty 1-D token sequence", "encode a turn first")
-    yield from _stream(graph, ids, s, generator, images, audio, control, task)
+    tokens = _native_tokens(graph, ids, s, generator, images, audio, control, task)
+    if tokens is None:
+        tokens = _torch_tokens(graph, ids, s, generator, images, audio, control, task)
+    decoder = IncrementalDecoder()
+    stop, feed = set(s.stop), decoder.feed
+    for token in tokens:
+        if token in stop:
+            break
+        yield Token(token, feed(token))
 
 
-def _stream(
+def _native_tokens(
     graph: Graph,
     ids: torch.Tensor,
     s: Sampling,
@@ -115,43 +123,26 @@ def _stream(
     audio: Media,
     control: torch.Tensor | None,
     task: str | None,
-) -> Iterator[Token]:
-    """Run `stream` on the native engine when the graph lowers to it, else on PyTorch."""
+) -> Iterator[int] | None:
+    """Step through the prompt natively and return the drawn tokens, or None if not lowerable."""
     x = None
     with torch.inference_mode():
         if has_media({"image": images, "audio": audio}):
             x = graph.embed(ids[None].to(graph.device), images, audio)[0][0]  # [L, D]
         length = ids.numel() if x is None else x.shape[0]
         native = native_stepper(graph, length + s.max_tokens, control, task)
-    if native is None:
-        yield from _stream_torch(graph, ids, s, generator, images, audio, control, task)
-        return
-    decoder = IncrementalDecoder()
-    with torch.inference_mode():
+        if native is None:
+            return None
         if x is None:
             for t in ids.tolist():
                 native.step(int(t))
         else:
             for row in x:
                 native.step_vector(row)
-    if s.max_tokens == 0:
-        return
-    us = [0.0] * s.max_tokens
-    if s.temperature > 0:  # the same uniform draws, in order, as the PyTorch sampler makes
-        dev = generator.device if generator is not None else torch.device("cpu")
-        us = torch.rand(s.max_tokens, generator=generator, device=dev).tolist()
-    native.configure(s.temperature, s.top_k, s.top_p)
-    stop, feed, after, check = set(s.stop), decoder.feed, native.next, native.check
-    token = native.draw(us[0])
-    for i in range(s.max_tokens):
-        if token in stop:
-            break
-        yield Token(token, feed(token))
-        if i + 1 < s.max_tokens:
-            token = check(after(token, us[i + 1]))
+    return native.draws(s.temperature, s.top_k, s.top_p, s.max_tokens, generator)
 
 
-def _stream_torch(
+def _torch_tokens(
     graph: Graph,
     ids: torch.Tensor,
     s: Sampling,
@@ -160,23 +151,19 @@ def _stream_torch(
     audio: Media,
     control: torch.Tensor | None,
     task: str | None,
-) -> Iterator[Token]:
-    """Run `stream` on the PyTorch step path."""
-    decoder = IncrementalDecoder()
+) -> Iterator[int]:
+    """Yield up to max_tokens drawn tokens through the PyTorch step path (each fed on resume)."""
     # inference mode is entered per step, never held across a yield: the consumer's own code
     # between tokens (and an abandoned stream) must not run under it
     with torch.inference_mode():
         ctrl = None if control is None else control.reshape(1, -1).to(graph.device)
         state = graph.init_state(1, ctrl)
         logits = graph.prefill(state, ids[None].to(graph.device), images, audio, task)
-    draw, stop, step, feed = sampler(s, generator), set(s.stop), graph.step, decoder.feed
+    draw, step = sampler(s, generator), graph.step
     for _ in range(s.max_tokens):
         with torch.inference_mode():
             drawn = draw(logits)  # [1]
-        token = int(drawn)
-        if token in stop:
-            break
-        yield Token(token, feed(token))
+        yield int(drawn)
         with torch.inference_mode():
             logits = step(state, drawn, task)
 

@@ -196,8 +196,8 @@ class ChampionModel:
             yield from self._text(self._tokens(ids, gen, sampling), stop, res)
 
     def _tokens(self, ids: torch.Tensor, gen: torch.Generator, sampling: Sampling) -> Iterator[int]:
-        """Yield drawn tokens (the last one is a stop token or the max_tokens-th): natively
-        when the graph lowers to the native engine, else through the PyTorch step path."""
+        """Yield up to max_tokens drawn tokens, each fed to the graph when the reader resumes:
+        natively when the graph lowers to the native engine, else on the PyTorch step path."""
         import torch
 
         from harness.graph.generate import sampler
@@ -210,16 +210,8 @@ class ChampionModel:
         if native is not None:
             for t in ids.tolist():
                 native.step(int(t))
-            us = [0.0] * limit
-            if sampling.temperature > 0 and limit:  # the uniforms the PyTorch sampler draws
-                us = torch.rand(limit, generator=gen).tolist()
-            native.configure(sampling.temperature, sampling.top_k, sampling.top_p)
-            token = native.draw(us[0]) if limit else EOS
-            for i in range(limit):
-                yield token
-                if token == EOS or token >= 256 or i + 1 == limit:
-                    return
-                token = native.check(native.next(token, us[i + 1]))
+            yield from native.draws(sampling.temperature, sampling.top_k, sampling.top_p,
+                                    limit, gen)  # fmt: skip
             return
         draw = sampler(sampling, gen)
         with self._lock, torch.inference_mode():
@@ -230,10 +222,7 @@ class ChampionModel:
         for _ in range(limit):
             with torch.inference_mode():
                 drawn = draw(logits)
-            token = int(drawn)
-            yield token
-            if token == EOS or token >= 256:
-                return
+            yield int(drawn)  # `_text` stops reading at EOS: no step follows a stop token
             with self._lock, torch.inference_mode():
                 logits = self.graph.step(state, drawn)
 

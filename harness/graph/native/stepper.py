@@ -6,6 +6,7 @@ import ctypes
 import functools
 import logging
 import os
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, cast
 
 import torch
@@ -139,6 +140,33 @@ class NativeStepper:
     def draw(self, u: float) -> int:
         """Draw a token from the latest logits with the uniform draw `u` (as generate.sampler)."""
         return int(self._draw(u))
+
+    def draws(
+        self,
+        temperature: float,
+        top_k: int,
+        top_p: float,
+        limit: int,
+        generator: torch.Generator | None,
+    ) -> Iterator[int]:
+        """Yield up to `limit` tokens drawn from the logits; each is fed when the caller resumes.
+
+        The uniforms come from `generator` in the order the PyTorch sampler draws them, so
+        both paths give the same tokens for one seed.
+        """
+        if limit <= 0:
+            return
+        us = [0.0] * limit
+        if temperature > 0:
+            dev = generator.device if generator is not None else torch.device("cpu")
+            us = torch.rand(limit, generator=generator, device=dev).tolist()
+        self.configure(temperature, top_k, top_p)
+        token = self.draw(us[0])
+        after, check = self.next, self.check
+        for u in us[1:]:
+            yield token
+            token = check(after(token, u))
+        yield token
 
     def logits(self) -> torch.Tensor:
         """Return a copy of the latest logits [1, V]."""
