@@ -5,13 +5,12 @@ from __future__ import annotations
 import ctypes
 import functools
 import logging
-import os
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, cast
 
 import torch
 
-from harness.errors import DataError, GenomeError
+from harness.errors import DataError
 from harness.genome import INPUT
 from harness.graph.native.compile import library
 from harness.graph.native.program import NotLowerable, Program
@@ -181,11 +180,9 @@ def native_stepper(
     task: str | None = None,
 ) -> NativeStepper | None:
     """Return a native stepper for a CPU graph, or None (the PyTorch step path is used)."""
-    if os.environ.get("INSITU_NATIVE", "1").strip().lower() in {"0", "off", "false", "no"}:
-        return None
     if graph.device.type != "cpu":
         return None
-    lib = library()
+    lib = library()  # None also when INSITU_NATIVE switches the engine off
     if lib is None:
         return None
     try:
@@ -194,6 +191,4 @@ def native_stepper(
     except NotLowerable as exc:
         log.debug("native step path not used: %s", exc)
         return None
-    except GenomeError:
-        raise
     return NativeStepper(lib, program)
