@@ -64,6 +64,7 @@ class ArenaSettings:
     replay: int = 20_000
     seed: int = 0
     workers: int = 0  # self-play processes (0: in the arena's own process)
+    stem: str = "text"  # "board": seeds read the board through 3x3 convolutions
 
     @classmethod
     def for_game(cls, game: Game, **overrides: Any) -> ArenaSettings:
@@ -167,7 +168,7 @@ class Arena:
         s = self.settings
         for i in range(s.population):
             family = s.families[i % len(s.families)]
-            genome = seed_genome(self.game, family, s.budget, self.rng)
+            genome = seed_genome(self.game, family, s.budget, self.rng, s.stem)
             graph = Graph(genome, device="cpu", generator=self.gen)
             self._add(graph, "seed", [])
 

@@ -68,13 +68,17 @@ def arena_table(rows: list[dict[str, Any]], opponents: list[str]) -> str:
 @click.option("--selfplay-games", type=int, help="Self-play games per generation.")
 @click.option("--simulations", type=int, help="MCTS simulations per move when scored and played.")
 @click.option("--eval-games", type=int, help="Games per fixed opponent when scored.")
+@click.option("--stem", type=click.Choice(["text", "board"]), default=None,
+              help="How seeds read the board: token embeddings (text, the default) or 3x3 "
+              "convolutions over it (board).")
 @click.option("--workers", type=click.IntRange(0), default=2, show_default=True,
               help="Worker processes for self-play, training and scoring (0: none).")
 @json_option
 def arena(
     profile: str, game: str | None, minutes: float | None, generations: int | None,
     population: int | None, seed: int | None, verify: int, selfplay_games: int | None,
-    simulations: int | None, eval_games: int | None, workers: int, as_json: bool,
+    simulations: int | None, eval_games: int | None, stem: str | None, workers: int,
+    as_json: bool,
 ) -> None:  # fmt: skip
     """Evolve and self-play a population at a game, with a live table of Elo and results."""
     import torch
@@ -100,7 +104,7 @@ def arena(
             families=tuple(f for f in prof.config.model.families) or None,
             max_params=prof.config.model.max_params, selfplay_games=selfplay_games,
             play_simulations=simulations, score_simulations=simulations,
-            eval_games=eval_games, workers=workers,
+            eval_games=eval_games, workers=workers, stem=stem,
         )  # fmt: skip
         names: list[str] = []
 

@@ -30,14 +30,30 @@ def game_heads(game: Game) -> dict[str, dict[str, Any]]:
     }
 
 
-def seed_genome(game: Game, family: str, budget: int, rng: random.Random) -> Genome:
-    """Return a seed genome of a family ("random": a random topology) with the game's heads."""
+def board_stem(game: Game, channels: int = 32, convs: int = 2) -> dict[str, Any] | None:
+    """Return the stem args of a board stem for a game (None: its encoding is not the board)."""
+    if type(game).encode is not Game.encode:
+        return None
+    return {"op": "board", "rows": game.rows, "cols": game.cols, "channels": channels,
+            "convs": convs}  # fmt: skip
+
+
+def seed_genome(game: Game, family: str, budget: int, rng: random.Random,
+                stem: str = "text") -> Genome:  # fmt: skip
+    """Return a seed genome of a family ("random": a random topology) with the game's heads.
+
+    `stem` "board" reads the board through 3x3 convolutions (harness.graph.stems.board) where
+    the game uses the standard encoding; "text" embeds each cell's token on its own.
+    """
     from harness.graph.seeds import random_topology, seed
 
     context = len(game.encode(game.initial()))
+    board = board_stem(game) if stem == "board" else None
+    stem_args = {"text": board} if board else None
     if family == "random":
-        return random_topology(budget, rng, heads=game_heads(game), context=context)
-    return seed(family, budget, heads=game_heads(game), context=context)
+        return random_topology(budget, rng, heads=game_heads(game), context=context,
+                               stem_args=stem_args)  # fmt: skip
+    return seed(family, budget, heads=game_heads(game), context=context, stem_args=stem_args)
 
 
 def encode_batch(game: Game, states: Sequence[State]) -> tuple[torch.Tensor, torch.Tensor]:

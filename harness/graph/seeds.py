@@ -47,13 +47,22 @@ StemArgs = dict[str, dict[str, Any]]
 
 
 def _stems(modalities: Sequence[str], stem_args: StemArgs | None = None) -> StemArgs:
-    """Return the stems of the modalities: defaults, then `stem_args[modality]` over them."""
+    """Return the stems of the modalities: defaults, then `stem_args[modality]` over them.
+
+    A modality's stem op is its own name unless its stem_args name another `op` that reads the
+    same modality (games: {"text": {"op": "board", ...}}).
+    """
     out = {}
     for m in modalities:
-        if m not in registry.stems:
-            raise GenomeError(f"no stem for modality '{m}'", "use text, image or audio")
-        args = {**registry.stems.get(m).default_args(8), **(stem_args or {}).get(m, {})}
-        out[m] = {"op": m, "args": args}
+        spec = dict((stem_args or {}).get(m, {}))
+        op = spec.pop("op", m)
+        if op not in registry.stems:
+            raise GenomeError(f"no stem '{op}' for modality '{m}'", "use text, image or audio")
+        cls = registry.stems.get(op)
+        if cls.modality != m:
+            raise GenomeError(f"stem '{op}' reads {cls.modality}, not {m}",
+                              f"pick a stem whose modality is {m}")  # fmt: skip
+        out[m] = {"op": op, "args": {**cls.default_args(8), **spec}}
     return out
 
 

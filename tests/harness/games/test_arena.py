@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 
 import pytest
@@ -95,15 +96,26 @@ def test_play_without_a_champion_says_what_to_do() -> None:
     assert isinstance(out.exception, EvolutionError)
 
 
-def test_arena_and_play_commands() -> None:
-    """`insitu arena` prints the live table and a champion; `insitu play` handles bad input."""
+@pytest.mark.parametrize("stem", ["text", "board"])
+def test_arena_and_play_commands(stem: str) -> None:
+    """`insitu arena` prints the live table and a champion (whose seeds read the board through
+    the chosen stem); `insitu play` plays that champion and handles bad input."""
     Profile.create("ttt", "tictactoe").close()
     runner = CliRunner()
     out = runner.invoke(cli, ["arena", "-p", "ttt", "--generations", "1", "--population", "2",
                               "--selfplay-games", "2", "--simulations", "8", "--eval-games",
-                              "2"])  # fmt: skip
+                              "2", "--stem", stem])  # fmt: skip
     assert out.exit_code == 0, out.output
     assert "elo" in out.output and "vs perfect" in out.output and "champion" in out.output
+    with Profile.open("ttt") as prof:
+        champ = champion_row(prof.store, "tictactoe")
+        row = prof.store.query("SELECT g.json FROM individuals i JOIN genomes g "
+                               "ON g.id = i.genome_id WHERE i.id = ?",
+                               [champ["individual_id"]])  # fmt: skip
+        genome = json.loads(row[0]["json"])
+    assert genome["stems"]["text"]["op"] == stem
+    if stem == "board":
+        assert genome["stems"]["text"]["args"]["rows"] == 3
     moves = "x\n10\n5\n5\n1\n3\n7\n9\n2\n4\n6\n8\n"
     out = runner.invoke(cli, ["play", "-p", "ttt", "--simulations", "8"], input=moves)
     assert out.exit_code == 0, out.output

@@ -116,6 +116,53 @@ def test_audio_stem_conv_stack() -> None:
             build("stems", "audio", convs=bad)
 
 
+def test_board_stem_reads_the_board_and_sees_neighbours() -> None:
+    """The board stem decodes a game state's tokens into planes, mixes neighbouring cells
+    through its convolutions (a text stem does not), and rejects tokens that are no board."""
+    from harness.games.connect4 import ConnectFour
+
+    game = ConnectFour()
+    state = game.apply(game.apply(game.initial(), 3), 4)  # X in column 4, O in column 5
+    tokens = torch.tensor([game.encode(state)])  # [1, 44]
+    stem = build("stems", "board", rows=6, cols=7, channels=4, convs=2)
+    planes = stem.planes(tokens)[0]  # [3, 6, 7], seen by X (the player to move again)
+    assert planes[1, 5, 3] == 1 and planes[2, 5, 4] == 1 and planes[0].sum() == 40
+    moved = game.apply(game.apply(game.initial(), 2), 4)  # X one column further left
+    with torch.no_grad():
+        a, b = stem(tokens), stem(torch.tensor([game.encode(moved)]))
+        text = build("stems", "text")
+        ta, tb = text(tokens), text(torch.tensor([game.encode(moved)]))
+    cell = 1 + 5 * 7 + 1  # bottom row, column 2: a neighbour of the moved disc, itself empty
+    assert (a[0, cell] - b[0, cell]).abs().max() > 1e-4
+    assert torch.equal(ta[0, cell], tb[0, cell])
+    assert torch.equal(a[0, 0], stem.embed.effective_weight()[tokens[0, 0]])
+    again = build("stems", "board", **stem.args())
+    with torch.no_grad():
+        assert torch.equal(again(tokens), stem(tokens))
+    with pytest.raises(DataError, match="44 tokens"):
+        stem(tokens[:, :-1])
+    with pytest.raises(DataError, match="not a board"):
+        stem(torch.full((1, 44), 5))
+    for bad in (0, 7, 1.5, True):
+        with pytest.raises(GenomeError, match="convs"):
+            build("stems", "board", convs=bad)
+    with pytest.raises(GenomeError, match="vocabulary"):
+        build("stems", "board", rows=10, cols=10)
+
+
+def test_seed_stems_take_another_op_of_the_same_modality() -> None:
+    """Seeds accept a stem op other than the modality's own, only one that reads it."""
+    from harness.graph.seeds import seed
+
+    g = seed("mlp", 5_000, stem_args={"text": {"op": "board", "rows": 3, "cols": 3}})
+    assert g["stems"]["text"]["op"] == "board" and g["stems"]["text"]["args"]["rows"] == 3
+    assert Graph(g).stems["text"].args()["cols"] == 3
+    with pytest.raises(GenomeError, match="reads text, not image"):
+        seed("mlp", 5_000, modalities=("image",), stem_args={"image": {"op": "board"}})
+    with pytest.raises(GenomeError, match="no stem 'nope'"):
+        seed("mlp", 5_000, stem_args={"text": {"op": "nope"}})
+
+
 # ----------------------------------------------------------------------------- heads
 @pytest.mark.parametrize("name", registry.heads.names())
 def test_head_shape_determinism_and_gradients(name: str) -> None:
