@@ -74,6 +74,7 @@ class TaskConfig:
     classes: list[str] = field(default_factory=list)
     augment: int = _check(_non_negative, default=0)  # label tasks: random shift (px or bands)
     pool: str = _check(_one_of(*POOLS), default="mean")  # label tasks: how the head pools time
+    mixup: float = _check(_non_negative, default=0.0)  # label tasks: Beta(a, a) input mixing
     game: str = ""
     fitness: str = ""  # fitness: "module:function" or a name under `insitu.fitness`
     time_limit: float = _check(_non_negative, default=0.0)  # fitness: s per graph (0: 60 s)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 
-from .fitness import Objectives, pareto_front
+from .fitness import Objectives, TaskMetric, pareto_front
 from .member import Member
 
 
@@ -51,25 +51,48 @@ def objectives(m: Member) -> Objectives:
     return Objectives(q, m.params, float(m.flops))
 
 
-def front(members: Sequence[Member]) -> list[Member]:
-    """Return the Pareto front (quality vs parameters vs speed) of the members in the top phase."""
+def top_phase(members: Sequence[Member]) -> list[Member]:
+    """Return the members in the latest phase any member reached."""
     if not members:
         return []
     top = max(m.phase_rank for m in members)
-    gated = [m for m in members if m.phase_rank == top]
+    return [m for m in members if m.phase_rank == top]
+
+
+def front(members: Sequence[Member]) -> list[Member]:
+    """Return the Pareto front (quality vs parameters vs speed) of the members in the top phase."""
+    gated = top_phase(members)
     return [gated[i] for i in pareto_front([objectives(m) for m in gated])]
 
 
 class ChampionRule:
-    """The champion: the best held-out quality on the front, among members whose gates hold."""
+    """The champion: the best held-out quality among members whose gates hold.
+
+    Qualities within `margin` of the best are a tie (a small held-out set moves by a whole
+    example at a time: one clip of 200 is half a point of accuracy). A tie goes to the better
+    `tiebreak` score (held-out cross-entropy for label tasks), so a copy that trained on and
+    became more confident replaces its parent; then to the higher quality, fewer parameters
+    and the earlier born. Without a margin the champion is the front's best quality; without
+    a tiebreak score, the margin changes nothing.
+    """
+
+    def __init__(self, tiebreak: TaskMetric | None = None, margin: float = 0.0) -> None:
+        self.tiebreak = tiebreak
+        self.margin = max(0.0, float(margin))
+
+    def key(self, m: Member) -> tuple[float, float, int, int]:
+        """Return the member's ranking key among ties (higher is better)."""
+        t = self.tiebreak.score(m.metrics) if self.tiebreak is not None else None
+        q = m.final_quality if m.final_quality is not None else float("-inf")
+        return (float("-inf") if t is None else t, q, -m.params, -m.birth)
 
     def choose(self, members: Sequence[Member]) -> Member | None:
-        """Return the champion (ties: fewer parameters, then the earlier born)."""
-        best = None
-        for m in front(members):
-            if m.final_quality is None:
-                continue
-            key = (m.final_quality, -m.params, -m.birth)
-            if best is None or key > (best.final_quality, -best.params, -best.birth):
-                best = m
-        return best
+        """Return the champion: among the top phase's members within `margin` of the best
+        quality, the best by tie-break score, quality, fewer parameters, then the earlier born."""
+        measured = [m for m in top_phase(members) if m.final_quality is not None]
+        if not measured:
+            return None
+        best = max(float(m.final_quality) for m in measured)  # type: ignore[arg-type]
+        tied = [m for m in measured
+                if float(m.final_quality) >= best - self.margin - 1e-12]  # type: ignore[arg-type]
+        return max(tied, key=self.key)

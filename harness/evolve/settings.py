@@ -31,6 +31,13 @@ HELDOUT_QUALITY = {
     "text": (MetricSpec("heldout_bpb", False), MetricSpec("train_bpb", False)),
     "label": (MetricSpec("accuracy", True), MetricSpec("train_accuracy", True)),
 }
+#: Per task kind, what breaks a tie of held-out quality between would-be champions.
+HELDOUT_TIEBREAK = {
+    "label": (MetricSpec("heldout_xent", False), MetricSpec("train_xent", False)),
+}
+#: Held-out qualities this close to the best are a tie for the champion (label accuracy: one
+#: point; text quality has no tie-break score, so it is compared as measured).
+CHAMPION_MARGIN = 0.01
 
 
 @dataclass
@@ -157,7 +164,7 @@ class Strategies:
         return cls(
             selection=Tournament(settings.tournament),
             aging=Aging(),
-            champion=ChampionRule(),
+            champion=ChampionRule(TaskMetric(HELDOUT_TIEBREAK, dict(tasks)), CHAMPION_MARGIN),
             fitness=FitnessRule(settings.size_pressure),
             phases=schedule_for(tasks, settings),
             cycle=Cycle(settings.cycle_length),

@@ -1,6 +1,9 @@
-"""Training-time augmentation of image batches: random shifts (each picture moves whole)."""
+"""Training-time augmentation of media batches: random shifts (each picture or clip moves
+whole) and mixup (pairs of inputs blended, their labels weighted alike)."""
 
 from __future__ import annotations
+
+import random
 
 import torch
 import torch.nn.functional as F
@@ -38,3 +41,18 @@ def shift_bands(audio: torch.Tensor, bands: int, generator: torch.Generator) -> 
     cols = offset[:, None] + torch.arange(m)[None, :]  # [B, M]
     index = cols[:, None, :].expand(b, f, m)  # [B, F, M]
     return padded.gather(2, index)  # [B, F, M]
+
+
+def mixup(inputs: torch.Tensor, alpha: float, generator: torch.Generator
+          ) -> tuple[torch.Tensor, torch.Tensor, float]:  # fmt: skip
+    """Return (mixed inputs, partner index [B], weight) of one mixup draw over a batch.
+
+    Each input is blended with a random partner of the same batch: lam * x + (1 - lam) * x[perm],
+    lam ~ Beta(alpha, alpha) drawn once per batch (Zhang et al., 2018); the loss weights the two
+    labels by lam and 1 - lam. The draws come from `generator`. Input: [B, ...].
+    """
+    b = inputs.shape[0]
+    perm = torch.randperm(b, generator=generator)  # [B]
+    seed = int(torch.randint(0, 2**62, (1,), generator=generator))
+    lam = random.Random(seed).betavariate(alpha, alpha)
+    return inputs * lam + inputs[perm] * (1.0 - lam), perm, lam  # [B, ...]

@@ -18,9 +18,9 @@ import torch
 import torch.nn.functional as F
 
 from harness.config import TaskConfig
-from harness.errors import DataError
+from harness.errors import ConfigError, DataError
 from harness.modality import ModalitySpec, get_modality
-from harness.tasks.augment import shift, shift_bands
+from harness.tasks.augment import mixup, shift, shift_bands
 from harness.tasks.base import SPLITS, Batch, Task, check_split, no_examples
 from harness.tasks.data import TaskData
 from harness.types import Example, Part
@@ -64,6 +64,9 @@ class LabelTask(Task):
     def __init__(self, config: TaskConfig, data: TaskData, spec: ModalitySpec) -> None:
         super().__init__(config)
         self.spec = spec
+        if config.mixup and config.modality == "text":
+            raise ConfigError(f"task {self.name} mixes inputs (mixup = {config.mixup:g}), but "
+                              "its inputs are text", "set mixup = 0 (it blends images or audio)")
         if not data.train and not config.classes:
             raise no_examples(self.name)
         labels = [label_of(ex) for ex in data.train]
@@ -150,17 +153,24 @@ class LabelTask(Task):
     def batches(self, generator: torch.Generator, batch_size: int,
                 context: int) -> Iterator[Batch]:  # fmt: skip
         """Yield batches of training examples drawn uniformly at random (pictures shifted by up
-        to `augment` pixels, clips by up to `augment` mel bands, when the task asks for it)."""
+        to `augment` pixels, clips by up to `augment` mel bands, then pairs blended by mixup,
+        when the task asks for it)."""
         n = self.size("train")
         if n == 0:
             raise no_examples(self.name)
-        pixels = int(self.config.augment)
+        pixels, alpha = int(self.config.augment), float(self.config.mixup)
         while True:
             batch = self._batch("train", torch.randint(0, n, (batch_size,), generator=generator))
             if pixels and batch.images is not None:
                 batch.images = shift(batch.images, pixels, generator)  # [B, C, S, S]
             if pixels and batch.audio is not None:
                 batch.audio = shift_bands(batch.audio, pixels, generator)  # [B, F, M]
+            if alpha and batch.images is not None:
+                batch.images, perm, lam = mixup(batch.images, alpha, generator)  # [B, C, S, S]
+                batch.meta["mixup"] = (perm, lam)
+            elif alpha and batch.audio is not None:
+                batch.audio, perm, lam = mixup(batch.audio, alpha, generator)  # [B, F, M]
+                batch.meta["mixup"] = (perm, lam)
             yield batch
 
     def logits(self, graph: Graph, batch: Batch) -> torch.Tensor:
@@ -169,9 +179,17 @@ class LabelTask(Task):
                                    mask=batch.mask)[self.name]  # fmt: skip
 
     def loss(self, graph: Graph, batch: Batch) -> torch.Tensor:
-        """Return the weighted mean cross-entropy (nats)."""
-        nll = F.cross_entropy(self.logits(graph, batch), batch.targets, reduction="none")  # [B]
-        return (nll * batch.weights).sum() / batch.weights.sum().clamp_min(1e-8)
+        """Return the weighted mean cross-entropy (nats); a mixed batch weights both labels."""
+        logits = self.logits(graph, batch)  # [B, C]
+        nll = F.cross_entropy(logits, batch.targets, reduction="none")  # [B]
+        weights = batch.weights  # [B]
+        if "mixup" in batch.meta:
+            perm, lam = batch.meta["mixup"]
+            perm = perm.to(batch.targets.device)  # [B]
+            other = F.cross_entropy(logits, batch.targets[perm], reduction="none")  # [B]
+            total = lam * nll * weights + (1 - lam) * other * weights[perm]  # [B]
+            return total.sum() / (lam * weights + (1 - lam) * weights[perm]).sum().clamp_min(1e-8)
+        return (nll * weights).sum() / weights.sum().clamp_min(1e-8)
 
     @torch.no_grad()
     def evaluate(

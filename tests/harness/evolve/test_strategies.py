@@ -90,3 +90,28 @@ def test_cycles_alternate_growth_and_pruning():
     assert [c.stage(g) for g in range(1, 8)] == ["grow"] * 3 + ["prune"] * 3 + ["grow"]
     assert c.weights(1)["insert_node"] > c.weights(1)["prune"]
     assert c.weights(4)["prune"] > c.weights(4)["insert_node"]
+
+
+def test_champion_ties_of_quality_go_to_the_lower_heldout_loss():
+    """At equal held-out accuracy (a saturated small held-out set), or within the margin, the
+    member with the lower held-out cross-entropy is champion, even when born later; without
+    the loss, the earlier born; outside the margin, quality decides."""
+    tiebreak = TaskMetric({"label": (MetricSpec("heldout_xent", False),)}, {"digits": "label"})
+    parent, copy = _member(0, 1.0), _member(1, 1.0)
+    parent.metrics, copy.metrics = {"heldout_xent": 0.30}, {"heldout_xent": 0.05}
+    assert ChampionRule(tiebreak).choose([parent, copy]).id == "m1"
+    assert ChampionRule().choose([parent, copy]).id == "m0"
+    better = _member(2, 0.99)
+    better.metrics = {"heldout_xent": 0.01}
+    assert ChampionRule(tiebreak).choose([parent, copy, better]).id == "m1"  # quality first
+    near = ChampionRule(tiebreak, margin=0.01)
+    assert near.choose([parent, copy, better]).id == "m2"  # 0.99 is within a point of 1.0
+    worse = _member(3, 0.95)
+    worse.metrics = {"heldout_xent": 0.001}
+    assert near.choose([parent, worse]).id == "m0"  # 0.95 is not
+    text = [_member(4, -2.10), _member(5, -2.105)]  # bits: no tie-break score, as measured
+    assert near.choose(text).id == "m4"
+    from harness.evolve.settings import Strategies
+
+    rule = Strategies.default({"digits": "label"}, Settings(), breeding=False).champion
+    assert rule.choose([parent, copy, better]).id == "m2"  # the default: a one-point margin

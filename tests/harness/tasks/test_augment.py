@@ -44,3 +44,18 @@ def test_clips_move_along_the_mel_axis_only():
     assert lit.sub(6).abs().max() <= 2 and len(set(lit[:, 0].tolist())) > 2
     assert torch.equal(out.amax(2), audio.amax(2))  # the frames' levels are kept
     assert shift_bands(audio, 0, torch.Generator()) is audio
+
+
+def test_mixup_blends_each_input_with_one_partner_by_one_weight():
+    """Mixed inputs are lam * x + (1 - lam) * x[perm] with a permutation and lam in [0, 1]."""
+    from harness.tasks.augment import mixup
+
+    x = torch.randn(16, 4, 3)  # [B, F, M]
+    out, perm, lam = mixup(x, 0.4, torch.Generator().manual_seed(0))
+    assert sorted(perm.tolist()) == list(range(16)) and 0.0 <= lam <= 1.0
+    assert torch.allclose(out, lam * x + (1 - lam) * x[perm])
+    again = mixup(x, 0.4, torch.Generator().manual_seed(0))
+    assert torch.equal(again[0], out) and again[2] == lam  # the seeded generator decides
+    lams = [mixup(x, 0.4, g)[2] for g in [torch.Generator().manual_seed(s) for s in range(200)]]
+    assert min(lams) < 0.1 and max(lams) > 0.9  # Beta(0.4, 0.4) favours the ends
+    assert 0.4 < sum(lams) / len(lams) < 0.6  # and is symmetric

@@ -86,3 +86,40 @@ def test_empty_label_task_says_how_to_add_data(tmp_path: Path) -> None:
     with shapes_profile(tmp_path, (), n=0) as prof, pytest.raises(DataError) as err:
         load_task(prof, "shapes")
     assert "insitu data add ... --task shapes" in str(err.value)
+
+
+def test_mixup_batches_weight_both_labels_and_still_learn(tmp_path: Path) -> None:
+    """With mixup, training batches carry a partner and a weight, the loss mixes both labels'
+    cross-entropy, and the task is still learned."""
+    import torch
+    import torch.nn.functional as F
+
+    with shapes_profile(tmp_path, ("dot", "horizontal", "vertical")) as prof:
+        prof.config.task("shapes").mixup = 0.4
+        task = load_task(prof, "shapes")
+    batch = next(task.batches(torch.Generator().manual_seed(0), 16, 64))
+    perm, lam = batch.meta["mixup"]
+    assert batch.images is not None and perm.shape == (16,) and 0 <= lam <= 1
+    graph = graph_for({"shapes": task.head()}, family="mlp", modalities=("image",),
+                      train={"lr": 1e-2})
+    logits = task.logits(graph, batch)  # [B, C]
+    want = (lam * F.cross_entropy(logits, batch.targets)
+            + (1 - lam) * F.cross_entropy(logits, batch.targets[perm]))  # fmt: skip
+    assert torch.allclose(task.loss(graph, batch), want, atol=1e-6)
+    result = train(graph, [task], Budget(steps=150), seed=0, batch_size=16)
+    assert result.metrics["accuracy"] >= 0.9
+
+
+def test_mixup_on_a_text_label_task_is_refused(tmp_path: Path) -> None:
+    """Text inputs cannot be blended: the task refuses mixup and says to set it to 0."""
+    from harness.config import TaskConfig
+    from harness.errors import ConfigError
+    from harness.modality import ModalitySpec
+    from harness.tasks.data import TaskData
+    from harness.tasks.label import LabelTask
+
+    config = TaskConfig(name="mood", kind="label", modality="text", mixup=0.2)
+    data = TaskData(train=[Example([Part.of_text("great")], [Part.of_label("good")])])
+    with pytest.raises(ConfigError) as err:
+        LabelTask(config, data, ModalitySpec())
+    assert "mixup = 0" in str(err.value)
