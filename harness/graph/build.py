@@ -22,6 +22,7 @@ from harness.genome import INPUT, Genome, live_nodes, topo_order, validate
 from harness.graph.adapters import AdaptersMixin
 from harness.graph.block import Block, make_plugin, one_position, resolve_device
 from harness.graph.splice import Media, gather_tokens, has_media, splice
+from harness.graph.stems.base import Stem
 from harness.graph.unit import State
 
 GraphState = dict[Any, Any]
@@ -189,7 +190,10 @@ class Graph(AdaptersMixin, nn.Module):
                 if isinstance(items, torch.Tensor):
                     if name not in self.stems:
                         self._encode(name, items[0])  # raises the clear error
-                    return self.stems[name](items.to(self.device)), None, None
+                    stem = cast(Stem, self.stems[name])
+                    # mask [B, F]: the real steps of inputs padded to one length (audio frames)
+                    real = None if mask is None else stem.output_mask(mask.to(self.device))
+                    return stem(items.to(self.device)), None, real
             raise DataError("nothing to embed: no tokens and no media tensor", "pass tokens")
         if "text" not in self.stems:
             raise DataError("this graph has no text stem", "add a 'text' stem to the genome")

@@ -123,10 +123,12 @@ class LabelTask(Task):
             out["tokens"], out["mask"] = tokens, tokens != PAD
             return out
         modality = get_modality(m)
-        chunks = []
+        chunks, frames = [], []
         for lo in range(0, len(kept), ENCODE_CHUNK):
             parts = [media_part(ex, m, attachments) for ex, _ in kept[lo : lo + ENCODE_CHUNK]]
             chunks.append(modality.to_tensor(parts, self.spec))
+            if m == "audio":  # each clip's own length in frames
+                frames += [modality.item_shape(p, self.spec)[0] for p in parts]
         if m == "image":
             grids = [c.mul(255).round_().to(torch.uint8) for c in chunks]  # [n, C, S, S] each
             out["images"] = torch.cat(grids) if grids else torch.zeros(0, dtype=torch.uint8)
@@ -135,6 +137,7 @@ class LabelTask(Task):
             out["audio"] = torch.cat([F.pad(c.transpose(1, 2), (0, width - c.shape[1]),
                                             mode="replicate").transpose(1, 2)
                                       for c in chunks]) if chunks else torch.zeros(0, 1, 1)
+            out["frames"] = torch.tensor(frames, dtype=torch.long).clamp(1, width)  # [N]
         return out
 
     def _batch(self, split: str, idx: torch.Tensor) -> Batch:
@@ -147,7 +150,12 @@ class LabelTask(Task):
         if "images" in t:
             images = t["images"][idx].float().div_(255.0)  # [B, C, S, S]
         if "audio" in t:
-            audio = t["audio"][idx]  # [B, F, M]
+            # cut to the longest clip of the batch; the mask marks each clip's real frames, so
+            # a clip is pooled over its own frames whatever it is batched with
+            frames = t["frames"][idx]  # [B]
+            width = int(frames.max()) if len(idx) else 1
+            audio = t["audio"][idx, :width]  # [B, F, M]
+            mask = torch.arange(width)[None, :] < frames[:, None]  # [B, F]
         return Batch(self.name, tokens, t["targets"][idx], t["weights"][idx], images, audio, mask)
 
     def batches(self, generator: torch.Generator, batch_size: int,
@@ -171,6 +179,8 @@ class LabelTask(Task):
             elif alpha and batch.audio is not None:
                 batch.audio, perm, lam = mixup(batch.audio, alpha, generator)  # [B, F, M]
                 batch.meta["mixup"] = (perm, lam)
+                if batch.mask is not None:  # a blend is as long as the longer of its clips
+                    batch.mask = batch.mask | batch.mask[perm]  # [B, F]
             yield batch
 
     def logits(self, graph: Graph, batch: Batch) -> torch.Tensor:

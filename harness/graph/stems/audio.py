@@ -96,6 +96,16 @@ class AudioStem(Stem):
         x = x.reshape(b, -1, self.stride * m)  # [B, F', stride*M]
         return self.proj(x)  # [B, F', D]
 
+    def output_mask(self, mask: torch.Tensor) -> torch.Tensor:
+        """Return the real output positions [B, F'] of clips whose real frames are `mask` [B, F]:
+        each later convolution halves the real length (rounding up), then `stride` frames stack."""
+        n = mask.long().sum(1)  # [B] real frames
+        width = mask.shape[1]
+        for _ in range(1, self.convs):
+            n, width = (n + 1) // 2, (width + 1) // 2
+        n, width = -(-n // self.stride), -(-width // self.stride)  # [B], ceil division
+        return torch.arange(width, device=mask.device)[None, :] < n[:, None]  # [B, F']
+
     def example(self, batch: int, generator: torch.Generator | None = None) -> torch.Tensor:
         """Return random log-mels [batch, 10, mels]."""
         return torch.randn(batch, 10, self.mels, generator=generator)

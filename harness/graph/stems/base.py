@@ -36,6 +36,11 @@ class Stem(nn.Module):
         """Return a random valid input batch (for the shared stem tests and benchmarks)."""
         raise NotImplementedError
 
+    def output_mask(self, mask: torch.Tensor) -> torch.Tensor | None:
+        """Return the real output positions [B, N] of inputs whose real steps are `mask` [B, F]
+        (clips padded to one length); None when every output position is real."""
+        return None
+
     def flops_per_token(self) -> int:
         """Return the approximate multiply-adds per output vector."""
         return sum(p.numel() for p in self.parameters() if p.dim() >= 2)

@@ -116,6 +116,22 @@ def test_audio_stem_conv_stack() -> None:
             build("stems", "audio", convs=bad)
 
 
+def test_audio_stem_output_mask_counts_each_clips_own_vectors() -> None:
+    """For clips padded to one length, the output mask marks as many vectors per clip as the
+    stem gives that clip alone, for every conv depth and stride; other stems give no mask."""
+    for convs, stride in ((0, 4), (0, 1), (1, 2), (3, 1), (3, 3)):
+        args = {"mels": 6, "stride": stride} | ({"convs": convs, "channels": 4} if convs else {})
+        stem = build("stems", "audio", **args)
+        lengths = torch.arange(1, 24)  # [B] real frames of each clip
+        mask = torch.arange(23)[None, :] < lengths[:, None]  # [B, F]
+        real = stem.output_mask(mask)  # [B, F']
+        assert real.shape == (23, stem(torch.randn(1, 23, 6)).shape[1])
+        for n, row in zip(lengths.tolist(), real, strict=True):
+            alone = stem(torch.randn(1, n, 6)).shape[1]
+            assert int(row.sum()) == alone and bool(row[:alone].all()), (convs, stride, n)
+    assert build("stems", "image").output_mask(torch.ones(2, 5, dtype=torch.bool)) is None
+
+
 def test_board_stem_reads_the_board_and_sees_neighbours() -> None:
     """The board stem decodes a game state's tokens into planes, mixes neighbouring cells
     through its convolutions (a text stem does not), and rejects tokens that are no board."""
