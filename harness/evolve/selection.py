@@ -72,8 +72,8 @@ class ChampionRule:
     example at a time: one clip of 200 is half a point of accuracy). A tie goes to the better
     `tiebreak` score (held-out cross-entropy for label tasks), so a copy that trained on and
     became more confident replaces its parent; then to the higher quality, fewer parameters
-    and the earlier born. Without a margin the champion is the front's best quality; without
-    a tiebreak score, the margin changes nothing.
+    and the earlier born. Without a margin or a tiebreak score the champion is the front's best
+    quality; without a tiebreak score, the margin changes nothing.
     """
 
     def __init__(self, tiebreak: TaskMetric | None = None, margin: float = 0.0) -> None:
