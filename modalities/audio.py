@@ -207,8 +207,13 @@ class AudioModality:
         return resample(audio, rate, spec.sample_rate)[: int(spec.max_seconds * spec.sample_rate)]
 
     def item_shape(self, part: Part, spec: ModalitySpec) -> tuple[int, ...]:
-        """Return (F, M): frames of the clip at the spec's rate, and mel bands."""
-        return (spec.frames(len(self.at_rate(part, spec))), spec.n_mels)
+        """Return (F, M): frames of the clip at the spec's rate, and mel bands (counted from the
+        sample count as `at_rate` sizes its output, without resampling)."""
+        audio, rate = _audio_of(part)
+        n = min(len(audio), int(spec.max_seconds * rate) + 1)
+        if rate != spec.sample_rate:
+            n = -(-n * spec.sample_rate // rate)  # ceil(n * new / old), as resample() sizes it
+        return (spec.frames(min(n, int(spec.max_seconds * spec.sample_rate))), spec.n_mels)
 
     def to_tensor(self, parts: list[Part], spec: ModalitySpec) -> torch.Tensor:
         """Log-mel frames of each clip, padded at the end with silence: float32 [B, F, M]."""

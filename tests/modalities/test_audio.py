@@ -96,6 +96,20 @@ def test_resampling_filters_out_what_cannot_be_kept() -> None:
     assert np.sqrt(np.mean(gone[200:-200] ** 2)) < 1e-3
 
 
+def test_item_shape_counts_the_frames_to_tensor_gives_at_any_rate() -> None:
+    """The frame count read from a clip's length equals the frames of its resampled log-mels,
+    for rates above, below and equal to the spec's, odd lengths, and clips cut at max_seconds."""
+    from harness.modality import ModalitySpec
+
+    rng = np.random.default_rng(0)
+    spec = ModalitySpec(sample_rate=8000, n_mels=16, max_seconds=1.0)
+    for rate in (8000, 16000, 22050, 44100, 11025, 6000):
+        for n in (1, 57, 999, int(rng.integers(100, 30000)), 3 * rate):
+            part = Part.of_audio(rng.standard_normal(n).astype(np.float32) * 0.1, rate)
+            assert AUD.item_shape(part, spec) == tuple(AUD.to_tensor([part], spec).shape[1:]), (
+                rate, n)
+
+
 def test_log_mel_shape_and_finite(fsdd: Path) -> None:
     """Log-mel frames are [1 + N // hop, n_mels] and finite, for one clip and for a batch."""
     spec = ModalitySpec(sample_rate=8000, n_mels=32)
