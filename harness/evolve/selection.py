@@ -89,10 +89,10 @@ class ChampionRule:
     def choose(self, members: Sequence[Member]) -> Member | None:
         """Return the champion: among the top phase's members within `margin` of the best
         quality, the best by tie-break score, quality, fewer parameters, then the earlier born."""
-        measured = [m for m in top_phase(members) if m.final_quality is not None]
+        measured = [(m.final_quality, m) for m in top_phase(members)
+                    if m.final_quality is not None]  # fmt: skip
         if not measured:
             return None
-        best = max(float(m.final_quality) for m in measured)  # type: ignore[arg-type]
-        tied = [m for m in measured
-                if float(m.final_quality) >= best - self.margin - 1e-12]  # type: ignore[arg-type]
+        best = max(q for q, _ in measured)
+        tied = [m for q, m in measured if q >= best - self.margin - 1e-12]
         return max(tied, key=self.key)
