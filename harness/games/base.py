@@ -87,6 +87,15 @@ class Game:
         """Return a quick estimate in (-1, 1) of the position for the player to move."""
         return 0.0
 
+    def winning_moves(self, state: State, player: int) -> int:
+        """Return how many moves would win at once for `player` if it were their turn."""
+        turn = State(state.cells, player, state.winner, state.moves)
+        return sum(self.step(turn, a).winner == player for a in self.legal(turn))
+
+    def wins_now(self, state: State) -> bool:
+        """Return whether the player to move has a move that wins at once."""
+        return self.winning_moves(state, state.player) > 0
+
     def encode(self, state: State) -> list[int]:
         """Return the byte tokens the graph reads, from the view of the player to move."""
         me = state.player

@@ -24,7 +24,7 @@ BatchEvaluator = Callable[[Sequence[State]], list[tuple[list[float], float]]]
 class Node:
     """A tree node whose state is made only when a simulation first reaches it."""
 
-    __slots__ = ("state", "prior", "visits", "total", "children")
+    __slots__ = ("state", "prior", "visits", "total", "children", "decided")
 
     def __init__(self, state: State | None, prior: float) -> None:
         self.state = state
@@ -32,6 +32,7 @@ class Node:
         self.visits = 0
         self.total = 0.0  # summed values for the player who moved into this node
         self.children: dict[int, Node] = {}
+        self.decided: float | None = None  # +1/-1 when tactics decide it, 0 if not (None: unasked)
 
 
 def _add_noise(node: Node, config: MCTSConfig, actions: int, rng: random.Random) -> None:
@@ -70,6 +71,23 @@ def _descend(game: Game, root: Node, c_puct: float) -> list[Node]:
     return path
 
 
+def _decided(game: Game, node: Node) -> bool:
+    """Return whether one ply of tactics decides a leaf, and remember its value.
+
+    The mover wins if one of their moves wins at once (+1); failing that, they lose if the
+    opponent has two such moves, since one disc or mark blocks only one of them (-1).
+    """
+    if node.decided is None:
+        state = node.state
+        if game.winning_moves(state, state.player):  # type: ignore[union-attr]
+            node.decided = 1.0
+        elif game.winning_moves(state, 3 - state.player) >= 2:  # type: ignore[union-attr]
+            node.decided = -1.0
+        else:
+            node.decided = 0.0
+    return node.decided != 0.0
+
+
 def _backup(path: list[Node], value: float) -> None:
     """Add a leaf's value (for the player to move at it) to every node on its path."""
     for n in reversed(path):
@@ -90,8 +108,11 @@ def search_many(
 
     1. Expand all roots with one evaluator call (Dirichlet noise on their priors when `noise`).
     2. Each simulation round descends every tree by PUCT to a leaf; finished leaves are scored
-       by the rules at once, the others are evaluated together in one call, expanded, and
-       every value is backed up with its sign flipped at each ply.
+       by the rules at once, and so are leaves that one ply of tactics decides (when
+       `config.decisive`: the mover has a winning move, or the opponent has two; decisive and
+       anti-decisive moves, Teytaud & Teytaud, 2010); the others are evaluated
+       together in one call, expanded, and every value is backed up with its sign flipped at
+       each ply.
     """
     roots = [Node(s, 1.0) for s in states]
     open_states = [s for s in states if not s.over]
@@ -108,6 +129,8 @@ def search_many(
             node = path[-1]
             if node.state.over:  # type: ignore[union-attr]
                 _backup(path, game.result(node.state, node.state.player))  # type: ignore[union-attr,arg-type]
+            elif config.decisive and _decided(game, node):
+                _backup(path, node.decided)  # type: ignore[arg-type]
             else:
                 pending.append(path)
         if not pending:

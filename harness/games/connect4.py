@@ -73,6 +73,22 @@ class ConnectFour(Game):
             winner = 0
         return State(tuple(cells), 3 - me, winner, state.moves + 1)
 
+    def winning_moves(self, state: State, player: int) -> int:
+        """Return how many columns would complete four for `player` with their next disc."""
+        if state.over:
+            return 0
+        cells, count = list(state.cells), 0
+        for c in range(COLS):
+            if cells[c]:
+                continue
+            cell = c + (ROWS - 1) * COLS
+            while cells[cell]:
+                cell -= COLS
+            cells[cell] = player
+            count += _connects(cells, cell, player)
+            cells[cell] = 0
+        return count
+
     def heuristic(self, state: State) -> float:
         """Return a window score for the player to move: open threes, twos and centre discs."""
         me, score = state.player, 0.0

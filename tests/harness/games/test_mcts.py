@@ -61,7 +61,7 @@ def test_mcts_value_sign_matters() -> None:
         """Return uniform priors and the negated exact value."""
         return uniform(state)[0], -solver.value(state)
 
-    cfg = MCTSConfig(simulations=30)
+    cfg = MCTSConfig(simulations=30, decisive=False)  # the value alone decides
     perfect = PerfectPlayer(game, solver)
     good = match(game, MCTSPlayer(oracle, cfg), perfect, 10, random.Random(0))
     bad = match(game, MCTSPlayer(liar, cfg), perfect, 10, random.Random(0))
@@ -125,3 +125,55 @@ def test_graph_guided_mcts_beats_random() -> None:
     player = MCTSPlayer(GraphEvaluator(tiny_graph(game, "mlp"), game), MCTSConfig(simulations=40))
     result = match(game, player, RandomPlayer(), 10, random.Random(0))
     assert result["wins"] >= 6 and result["losses"] <= 1
+
+
+def test_decisive_moves_block_a_threat_with_few_simulations() -> None:
+    """Scoring leaves whose mover wins at once lets 14 simulations block; without it they miss."""
+    c4 = ConnectFour()
+    s = board(c4, [0, 6, 1, 6, 0, 6])  # O has three in column 6: X must drop there
+
+    def picks(decisive: bool) -> list[int]:
+        """Return the move each of 5 seeded searches picks."""
+        cfg = MCTSConfig(simulations=14, decisive=decisive)
+        return [pick(search(c4, s, UniformEvaluator(c4), cfg, random.Random(k)), 0.0,
+                     random.Random(k)) for k in range(5)]  # fmt: skip
+
+    assert picks(True) == [6] * 5
+    assert picks(False) != [6] * 5
+
+
+def test_winning_moves_match_trying_every_move() -> None:
+    """Connect-four's fast count of winning moves agrees with stepping each legal move."""
+    from harness.games.base import Game
+
+    for game in (ConnectFour(), TicTacToe()):
+        rng = random.Random(3)
+        seen = {True: 0, False: 0}
+        for _ in range(300):
+            s = game.initial()
+            for _ in range(rng.randrange(0, 30)):
+                if s.over:
+                    break
+                s = game.apply(s, rng.choice(game.legal(s)))
+            for player in (1, 2):
+                assert game.winning_moves(s, player) == Game.winning_moves(game, s, player)
+            fast = game.wins_now(s)
+            assert fast == (Game.winning_moves(game, s, s.player) > 0)
+            seen[fast] += 1
+        assert seen[True] > 10 and seen[False] > 10
+
+
+def test_a_double_threat_is_scored_as_lost_before_any_evaluation() -> None:
+    """A leaf where the opponent has two winning moves and the mover none is valued -1."""
+    from harness.games.batched import Node, _decided
+
+    c4 = ConnectFour()
+    s = board(c4, [1, 6, 2, 6, 3, 5])  # X: 1, 2, 3 on the bottom row; 0 and 4 both win for X
+    assert c4.winning_moves(s, 1) == 2 and s.player == 1
+    o_to_move = board(c4, [1, 6, 2, 6, 3])  # O to move: no win of its own, X threatens twice
+    node = Node(o_to_move, 1.0)
+    assert _decided(c4, node) and node.decided == -1.0
+    mine = Node(s, 1.0)
+    assert _decided(c4, mine) and mine.decided == 1.0
+    quiet = Node(board(c4, [3, 3]), 1.0)
+    assert not _decided(c4, quiet) and quiet.decided == 0.0
