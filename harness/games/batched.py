@@ -77,11 +77,11 @@ def _decided(game: Game, node: Node) -> bool:
     The mover wins if one of their moves wins at once (+1); failing that, they lose if the
     opponent has two such moves, since one disc or mark blocks only one of them (-1).
     """
-    if node.decided is None:
-        state = node.state
-        if game.winning_moves(state, state.player):  # type: ignore[union-attr]
+    state = node.state
+    if node.decided is None and state is not None:
+        if game.winning_moves(state, state.player):
             node.decided = 1.0
-        elif game.winning_moves(state, 3 - state.player) >= 2:  # type: ignore[union-attr]
+        elif game.winning_moves(state, 3 - state.player) >= 2:
             node.decided = -1.0
         else:
             node.decided = 0.0
