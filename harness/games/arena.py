@@ -53,6 +53,7 @@ class ArenaSettings:
     budget: int = 8_000  # parameters of a seed
     max_params: int = 50_000
     simulations: int = 50  # MCTS simulations per self-play move
+    selfplay_decisive: bool = False  # decisive-move checks in self-play (halve its games/min)
     play_simulations: int = 400  # per move in `insitu play`, verification and the bench
     score_simulations: int | None = None  # per move vs the fixed opponents (None: as play)
     selfplay_games: int = 24  # per generation, over the whole population
@@ -207,7 +208,7 @@ class Arena:
 
         lead = self.champion or self.members[0]
         order = [lead] + [m for m in self.members if m is not lead]
-        cfg = MCTSConfig(simulations=s.simulations)
+        cfg = MCTSConfig(simulations=s.simulations, decisive=s.selfplay_decisive)
         jobs = [Job.of(self.game.name, order[m].graph, n, cfg, self.rng.getrandbits(31))
                 for m, n in split_games(s.selfplay_games, len(order), max(1, s.workers))]
         for games in self.pool.run(jobs):

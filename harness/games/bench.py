@@ -45,7 +45,7 @@ def _worker(game_name: str, what: str, seconds: float, seed: int, cached: bool) 
     s = ArenaSettings.for_game(game)
     rng = random.Random(seed)
     graph = Graph(seed_genome(game, "mlp", s.budget, rng), device="cpu")
-    cfg = MCTSConfig(simulations=s.simulations)
+    cfg = MCTSConfig(simulations=s.simulations, decisive=s.selfplay_decisive)  # as self-play
     count = 0
     end = time.monotonic() + seconds
     shared = GraphEvaluator(graph, game)  # cached: one evaluator for every search, as in a match
