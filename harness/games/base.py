@@ -92,10 +92,6 @@ class Game:
         turn = State(state.cells, player, state.winner, state.moves)
         return sum(self.step(turn, a).winner == player for a in self.legal(turn))
 
-    def wins_now(self, state: State) -> bool:
-        """Return whether the player to move has a move that wins at once."""
-        return self.winning_moves(state, state.player) > 0
-
     def encode(self, state: State) -> list[int]:
         """Return the byte tokens the graph reads, from the view of the player to move."""
         me = state.player

@@ -71,8 +71,8 @@ def _descend(game: Game, root: Node, c_puct: float) -> list[Node]:
     return path
 
 
-def _decided(game: Game, node: Node) -> bool:
-    """Return whether one ply of tactics decides a leaf, and remember its value.
+def _decided(game: Game, node: Node) -> float:
+    """Return a leaf's value for its mover when one ply of tactics decides it, else 0.
 
     The mover wins if one of their moves wins at once (+1); failing that, they lose if the
     opponent has two such moves, since one disc or mark blocks only one of them (-1).
@@ -85,7 +85,7 @@ def _decided(game: Game, node: Node) -> bool:
             node.decided = -1.0
         else:
             node.decided = 0.0
-    return node.decided != 0.0
+    return node.decided or 0.0
 
 
 def _backup(path: list[Node], value: float) -> None:
@@ -129,8 +129,8 @@ def search_many(
             node = path[-1]
             if node.state.over:  # type: ignore[union-attr]
                 _backup(path, game.result(node.state, node.state.player))  # type: ignore[union-attr,arg-type]
-            elif config.decisive and _decided(game, node):
-                _backup(path, node.decided)  # type: ignore[arg-type]
+            elif config.decisive and (value := _decided(game, node)):
+                _backup(path, value)
             else:
                 pending.append(path)
         if not pending:

@@ -28,7 +28,7 @@ class MCTSConfig:
     c_puct: float = 1.5
     dirichlet_alpha: float | None = None  # None: 10 / number of actions
     noise_fraction: float = 0.25
-    decisive: bool = True  # a leaf whose mover can win at once is scored as won, not guessed
+    decisive: bool = True  # leaves one ply of tactics decides are scored, not guessed
 
 
 class UniformEvaluator:

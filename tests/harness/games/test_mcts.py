@@ -146,21 +146,20 @@ def test_winning_moves_match_trying_every_move() -> None:
     """Connect-four's fast count of winning moves agrees with stepping each legal move."""
     from harness.games.base import Game
 
-    for game in (ConnectFour(), TicTacToe()):
-        rng = random.Random(3)
-        seen = {True: 0, False: 0}
-        for _ in range(300):
-            s = game.initial()
-            for _ in range(rng.randrange(0, 30)):
-                if s.over:
-                    break
-                s = game.apply(s, rng.choice(game.legal(s)))
-            for player in (1, 2):
-                assert game.winning_moves(s, player) == Game.winning_moves(game, s, player)
-            fast = game.wins_now(s)
-            assert fast == (Game.winning_moves(game, s, s.player) > 0)
-            seen[fast] += 1
-        assert seen[True] > 10 and seen[False] > 10
+    game = ConnectFour()
+    rng = random.Random(3)
+    seen = {0: 0, 1: 0, 2: 0}
+    for _ in range(300):
+        s = game.initial()
+        for _ in range(rng.randrange(0, 30)):
+            if s.over:
+                break
+            s = game.apply(s, rng.choice(game.legal(s)))
+        for player in (1, 2):
+            count = game.winning_moves(s, player)
+            assert count == Game.winning_moves(game, s, player)
+            seen[min(count, 2)] += 1
+    assert all(n > 5 for n in seen.values())
 
 
 def test_a_double_threat_is_scored_as_lost_before_any_evaluation() -> None:
@@ -172,8 +171,6 @@ def test_a_double_threat_is_scored_as_lost_before_any_evaluation() -> None:
     assert c4.winning_moves(s, 1) == 2 and s.player == 1
     o_to_move = board(c4, [1, 6, 2, 6, 3])  # O to move: no win of its own, X threatens twice
     node = Node(o_to_move, 1.0)
-    assert _decided(c4, node) and node.decided == -1.0
-    mine = Node(s, 1.0)
-    assert _decided(c4, mine) and mine.decided == 1.0
-    quiet = Node(board(c4, [3, 3]), 1.0)
-    assert not _decided(c4, quiet) and quiet.decided == 0.0
+    assert _decided(c4, node) == -1.0
+    assert _decided(c4, Node(s, 1.0)) == 1.0
+    assert _decided(c4, Node(board(c4, [3, 3]), 1.0)) == 0.0
