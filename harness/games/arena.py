@@ -53,7 +53,7 @@ class ArenaSettings:
     budget: int = 8_000  # parameters of a seed
     max_params: int = 50_000
     simulations: int = 50  # MCTS simulations per self-play move
-    selfplay_decisive: bool = False  # decisive-move checks in self-play (halve its games/min)
+    selfplay_decisive: bool = True  # decisive-move checks in self-play (cost ~1/5 of its games/min)
     play_simulations: int = 400  # per move in `insitu play`, verification and the bench
     score_simulations: int | None = None  # per move vs the fixed opponents (None: as play)
     selfplay_games: int = 24  # per generation, over the whole population

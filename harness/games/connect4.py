@@ -6,6 +6,8 @@ Four in a row (horizontal, vertical or diagonal) wins; a full board without one 
 
 from __future__ import annotations
 
+import functools
+import itertools
 from typing import ClassVar
 
 from harness.games.base import Game, IllegalMove, State, lines_through
@@ -15,6 +17,42 @@ LINES = lines_through(ROWS, COLS, 4)
 LINES_AT = [[ln for ln in LINES if i in ln] for i in range(ROWS * COLS)]
 #: Columns nearest the centre first: the usual move ordering for search.
 CENTRE_FIRST = (3, 2, 4, 1, 5, 0, 6)
+
+#: Bitboards (as in Pascal Pons's solver): column c, height h (0 at the bottom) is bit
+#: c * HEIGHT + h; the spare bit on top of each column keeps shifted lines from wrapping.
+HEIGHT = ROWS + 1
+BOTTOM = sum(1 << (c * HEIGHT) for c in range(COLS))
+BOARD = BOTTOM * ((1 << ROWS) - 1)
+#: One row's cells (a tuple of 7 values) -> the bits of player 1's and player 2's discs in it,
+#: for the bottom row; a row r from the top is shifted up by ROWS - 1 - r.
+ROW_BITS = {
+    row: tuple(sum(1 << (c * HEIGHT) for c in range(COLS) if row[c] == p) for p in (1, 2))
+    for row in itertools.product((0, 1, 2), repeat=COLS)
+}
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def bitboards(cells: tuple[int, ...]) -> tuple[int, int]:
+    """Return the bitboards of player 1's and player 2's discs (cached: search asks twice)."""
+    ones = twos = 0
+    for r in range(ROWS):
+        a, b = ROW_BITS[cells[r * COLS : (r + 1) * COLS]]
+        ones |= a << (ROWS - 1 - r)
+        twos |= b << (ROWS - 1 - r)
+    return ones, twos
+
+
+def threat_bits(discs: int, taken: int) -> int:
+    """Return the empty cells that would complete four in a row with the player's `discs`."""
+    out = (discs << 1) & (discs << 2) & (discs << 3)  # vertical: three below
+    for s in (HEIGHT, HEIGHT - 1, HEIGHT + 1):  # horizontal and both diagonals
+        pair = (discs << s) & (discs << 2 * s)
+        out |= pair & (discs << 3 * s)
+        out |= pair & (discs >> s)
+        pair = (discs >> s) & (discs >> 2 * s)
+        out |= pair & (discs << s)
+        out |= pair & (discs >> 3 * s)
+    return out & (BOARD ^ taken)
 
 
 def _connects(cells: list[int], cell: int, me: int) -> bool:
@@ -77,17 +115,10 @@ class ConnectFour(Game):
         """Return how many columns would complete four for `player` with their next disc."""
         if state.over:
             return 0
-        cells, count = list(state.cells), 0
-        for c in range(COLS):
-            if cells[c]:
-                continue
-            cell = c + (ROWS - 1) * COLS
-            while cells[cell]:
-                cell -= COLS
-            cells[cell] = player
-            count += _connects(cells, cell, player)
-            cells[cell] = 0
-        return count
+        discs = bitboards(state.cells)
+        taken = discs[0] | discs[1]
+        playable = (taken + BOTTOM) & BOARD  # the lowest empty cell of every column
+        return (threat_bits(discs[player - 1], taken) & playable).bit_count()
 
     def heuristic(self, state: State) -> float:
         """Return a window score for the player to move: open threes, twos and centre discs."""
