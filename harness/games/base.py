@@ -46,6 +46,10 @@ class Game:
     symbols: ClassVar[tuple[str, str, str]] = (".", "X", "O")
     #: Move ordering for search (None: the order of `legal`).
     search_order: ClassVar[tuple[int, ...] | None] = None
+    #: Codes per cell in `encode` (cell token = codes * cell + code) and the encoding's name,
+    #: stored with arena checkpoints so a graph never reads tokens it was not trained on.
+    codes: ClassVar[int] = 3
+    encoding: ClassVar[str] = "cells"
 
     def initial(self) -> State:
         """Return the empty board with player 1 to move."""

@@ -179,13 +179,14 @@ def play(profile: str, game: str | None, second: bool, simulations: int | None, 
     from harness.games.arena import ArenaSettings
     from harness.games.mcts import MCTSConfig, MCTSPlayer
     from harness.games.net import GraphEvaluator
-    from harness.games.persist import champion_row
+    from harness.games.persist import champion_row, check_encoding
     from harness.graph import checkpoint
 
     torch.set_num_threads(1)
     with open_profile(profile) as prof:
         g = get_game(_game_name(prof, game))
         row = champion_row(prof.store, g.name)
+        check_encoding(Path(prof.path) / row["checkpoint"], g)
         graph = checkpoint.load(Path(prof.path) / row["checkpoint"], device="cpu")
     sims = simulations or ArenaSettings.for_game(g).play_simulations
     bot = MCTSPlayer(GraphEvaluator(graph, g), MCTSConfig(simulations=sims))

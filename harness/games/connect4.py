@@ -8,9 +8,14 @@ from __future__ import annotations
 
 import functools
 import itertools
-from typing import ClassVar
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, ClassVar
 
 from harness.games.base import Game, IllegalMove, State, lines_through
+from harness.vocab import BOS, SEP
+
+if TYPE_CHECKING:
+    import torch
 
 ROWS, COLS = 6, 7
 LINES = lines_through(ROWS, COLS, 4)
@@ -29,6 +34,13 @@ ROW_BITS = {
     row: tuple(sum(1 << (c * HEIGHT) for c in range(COLS) if row[c] == p) for p in (1, 2))
     for row in itertools.product((0, 1, 2), repeat=COLS)
 }
+
+#: The bit of each cell (row-major from the top, as in `State.cells`).
+CELL_SHIFT = [c * HEIGHT + ROWS - 1 - r for r in range(ROWS) for c in range(COLS)]
+CELL_BIT = [1 << shift for shift in CELL_SHIFT]
+#: Codes of a cell in the encoding: 0 empty, 1 own, 2 opponent's; an empty cell that would
+#: complete four: 3 for the player to move, 4 for the opponent, 5 for both.
+CODES = 6
 
 
 @functools.lru_cache(maxsize=1 << 16)
@@ -78,6 +90,8 @@ class ConnectFour(Game):
     cols: ClassVar[int] = COLS
     actions: ClassVar[int] = COLS
     search_order: ClassVar[tuple[int, ...] | None] = CENTRE_FIRST
+    codes: ClassVar[int] = CODES
+    encoding: ClassVar[str] = "cells+threats"
 
     def legal(self, state: State) -> list[int]:
         """Return the columns that are not full (none once the game is over)."""
@@ -119,6 +133,46 @@ class ConnectFour(Game):
         taken = discs[0] | discs[1]
         playable = (taken + BOTTOM) & BOARD  # the lowest empty cell of every column
         return (threat_bits(discs[player - 1], taken) & playable).bit_count()
+
+    def encode(self, state: State) -> list[int]:
+        """Return `BOS`, one token per cell (`6 * cell + code`, see CODES), `SEP`: the cells
+        seen from the player to move, with the empty cells where either side would win marked."""
+        me = state.player
+        discs = bitboards(state.cells)
+        taken = discs[0] | discs[1]
+        mine = threat_bits(discs[me - 1], taken)
+        theirs = threat_bits(discs[2 - me], taken)
+        tokens = [BOS]
+        for i, c in enumerate(state.cells):
+            if c:
+                tokens.append(CODES * i + (1 if c == me else 2))
+            else:
+                bit = CELL_BIT[i]
+                code = (3 if mine & bit else 0) + (4 if theirs & bit else 0)
+                tokens.append(CODES * i + (5 if code == 7 else code))
+        tokens.append(SEP)
+        return tokens
+
+    def encode_many(self, states: Sequence[State]) -> torch.Tensor:
+        """Return the tokens of many states [B, N + 2], as `encode` makes them (vectorised)."""
+        import torch
+
+        cells = torch.tensor([s.cells for s in states], dtype=torch.long)  # [B, N]
+        me = torch.tensor([s.player for s in states], dtype=torch.long)[:, None]  # [B, 1]
+        own = torch.where(cells == 0, 0, torch.where(cells == me, 1, 2))  # [B, N]
+        threats = []
+        for s in states:
+            discs = bitboards(s.cells)
+            taken = discs[0] | discs[1]
+            threats.append((threat_bits(discs[s.player - 1], taken),
+                            threat_bits(discs[2 - s.player], taken)))  # fmt: skip
+        shifts = torch.tensor(CELL_SHIFT, dtype=torch.long)  # [N]
+        bits = (torch.tensor(threats, dtype=torch.long)[:, :, None] >> shifts) & 1  # [B, 2, N]
+        code = 3 * bits[:, 0] + 4 * bits[:, 1]  # [B, N]
+        own = torch.where(own == 0, torch.where(code == 7, 5, code), own)  # [B, N]
+        body = CODES * torch.arange(cells.shape[1]) + own  # [B, N]
+        ends = torch.tensor([BOS, SEP], dtype=torch.long).expand(len(states), 2)  # [B, 2]
+        return torch.cat([ends[:, :1], body, ends[:, 1:]], 1)  # [B, N + 2]
 
     def heuristic(self, state: State) -> float:
         """Return a window score for the player to move: open threes, twos and centre discs."""

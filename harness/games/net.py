@@ -30,26 +30,23 @@ def game_heads(game: Game) -> dict[str, dict[str, Any]]:
     }
 
 
-def board_stem(game: Game, channels: int = 32, convs: int = 2) -> dict[str, Any] | None:
-    """Return the stem args of a board stem for a game (None: its encoding is not the board)."""
-    if type(game).encode is not Game.encode:
-        return None
+def board_stem(game: Game, channels: int = 32, convs: int = 2) -> dict[str, Any]:
+    """Return the stem args of a board stem that reads a game's cell tokens as planes."""
     return {"op": "board", "rows": game.rows, "cols": game.cols, "channels": channels,
-            "convs": convs}  # fmt: skip
+            "convs": convs, "codes": game.codes}  # fmt: skip
 
 
 def seed_genome(game: Game, family: str, budget: int, rng: random.Random,
                 stem: str = "text") -> Genome:  # fmt: skip
     """Return a seed genome of a family ("random": a random topology) with the game's heads.
 
-    `stem` "board" reads the board through 3x3 convolutions (harness.graph.stems.board) where
-    the game uses the standard encoding; "text" embeds each cell's token on its own.
+    `stem` "board" reads the board through 3x3 convolutions over the game's cell codes
+    (harness.graph.stems.board); "text" embeds each cell's token on its own.
     """
     from harness.graph.seeds import random_topology, seed
 
     context = len(game.encode(game.initial()))
-    board = board_stem(game) if stem == "board" else None
-    stem_args = {"text": board} if board else None
+    stem_args = {"text": board_stem(game)} if stem == "board" else None
     if family == "random":
         return random_topology(budget, rng, heads=game_heads(game), context=context,
                                stem_args=stem_args)  # fmt: skip
@@ -65,6 +62,8 @@ def encode_batch(game: Game, states: Sequence[State]) -> tuple[torch.Tensor, tor
         body = 3 * torch.arange(cells.shape[1]) + own  # [B, N]
         ends = torch.tensor([BOS, SEP], dtype=torch.long).expand(len(states), 2)  # [B, 2]
         tokens = torch.cat([ends[:, :1], body, ends[:, 1:]], 1)  # [B, N + 2]
+    elif (many := getattr(game, "encode_many", None)) is not None:  # a game's own vectoriser
+        tokens = many(states)  # [B, T]
     else:
         tokens = torch.tensor([game.encode(s) for s in states], dtype=torch.long)  # [B, T]
     legal = torch.zeros(len(states), game.actions, dtype=torch.bool)  # [B, A]

@@ -22,6 +22,7 @@ from harness.store.population import Parent, add_individual, put_genome, set_sta
 
 if TYPE_CHECKING:
     from harness.games.arena import Arena, Contestant
+    from harness.games.base import Game
 
 
 class ArenaStore:
@@ -52,8 +53,9 @@ class ArenaStore:
         """Write every member's weights, metrics, Elo and record; mark the champion."""
         root = Path(self.profile.path)
         now = time.time()
+        tag = {"game": arena.game.name, "encoding": arena.game.encoding}
         for c in arena.members:
-            checkpoint.save(c.graph, root / c.checkpoint)
+            checkpoint.save(c.graph, root / c.checkpoint, extra=tag)
         with self.store.write() as db:
             db.execute("UPDATE game_ratings SET champion = 0 WHERE game = ?", [arena.game.name])
             for c in arena.members:
@@ -90,6 +92,20 @@ def champion_row(store: Store, game: str) -> dict[str, Any]:
         raise EvolutionError(f"this profile has no {game} champion yet",
                              f"train one first with `insitu arena --game {game}`")  # fmt: skip
     return rows[0]
+
+
+def check_encoding(path: Path, game: Game) -> None:
+    """Raise EvolutionError unless the checkpoint was trained on the game's current encoding.
+
+    Checkpoints from before the encoding was recorded read the standard `cells` encoding.
+    """
+    found = checkpoint.read_metadata(path).get("encoding", "cells")
+    if found != game.encoding:
+        raise EvolutionError(
+            f"this {game.name} champion was trained on the '{found}' board encoding, but the "
+            f"game now encodes boards as '{game.encoding}', so it would misread every position",
+            f"train a new champion with `insitu arena --game {game.name}`",
+        )
 
 
 def ratings(store: Store, game: str, run_id: str | None = None) -> list[dict[str, Any]]:

@@ -134,3 +134,44 @@ def test_arena_command_rejects_bad_budgets() -> None:
     assert isinstance(out.exception, ConfigError)
     out = CliRunner().invoke(cli, ["arena", "-p", "ttt", "--minutes", "1", "--generations", "1"])
     assert isinstance(out.exception, ConfigError)
+
+
+def test_play_refuses_a_champion_of_an_older_board_encoding() -> None:
+    """A connect-four champion saved before the threat encoding (no encoding tag) is refused by
+    `insitu play` with the step to take; the champion the arena saves now plays."""
+    from pathlib import Path
+
+    from harness.games import ConnectFour
+    from harness.graph import checkpoint
+
+    Profile.create("c4", "tictactoe").close()
+    runner = CliRunner()
+    out = runner.invoke(cli, ["arena", "-p", "c4", "--game", "connect4", "--generations", "1",
+                              "--population", "2", "--selfplay-games", "2", "--simulations", "4",
+                              "--eval-games", "2", "--workers", "0"])  # fmt: skip
+    assert out.exit_code == 0, out.output
+    with Profile.open("c4") as prof:
+        path = Path(prof.path) / champion_row(prof.store, "connect4")["checkpoint"]
+    assert checkpoint.read_metadata(path)["encoding"] == ConnectFour.encoding
+    out = runner.invoke(cli, ["play", "-p", "c4", "--game", "connect4", "--simulations", "4"],
+                        input="q\n")  # fmt: skip
+    assert out.exit_code == 0 and "game abandoned" in out.output, out.output
+    checkpoint.save(checkpoint.load(path, device="cpu"), path)  # as older versions saved it
+    out = runner.invoke(cli, ["play", "-p", "c4", "--game", "connect4"], input="q\n")
+    assert isinstance(out.exception, EvolutionError)
+    assert "'cells' board encoding" in out.exception.message
+    assert "insitu arena --game connect4" in (out.exception.hint or "")
+
+
+def test_board_stem_reads_connect_four_threat_codes() -> None:
+    """A board-stem seed for connect-four reads its 6 cell codes and evaluates positions."""
+    from harness.games import ConnectFour
+    from harness.games.net import GraphEvaluator
+
+    game = ConnectFour()
+    genome = seed_genome(game, "mlp", 8000, random.Random(0), stem="board")
+    assert genome["stems"]["text"]["args"]["codes"] == 6
+    evaluator = GraphEvaluator(Graph(genome, device="cpu"), game)
+    states = [game.random_state(random.Random(k), 20) for k in range(5)]
+    for priors, value in evaluator.batch(states):
+        assert abs(sum(priors) - 1.0) < 1e-4 and -1.0 <= value <= 1.0

@@ -157,6 +157,42 @@ def test_encoding_is_from_the_movers_view() -> None:
     assert game.encode(t)[1 + 4] == 3 * 4 + 1
 
 
+def test_connect4_encoding_marks_the_cells_that_would_win() -> None:
+    """Connect-four tokens mark empty cells that complete four, for the mover and the opponent,
+    and agree with trying a disc in every empty cell."""
+    game = ConnectFour()
+    s = play(game, [3, 3, 4, 4, 5])  # X has 3 on the bottom row, O to move
+    tokens = game.encode(s)
+    assert len(tokens) == 44 and tokens[0] == BOS and tokens[-1] == SEP
+    bottom = 5 * 7
+    assert tokens[1 + bottom + 2] == 6 * (bottom + 2) + 4  # the opponent's (X's) winning cells
+    assert tokens[1 + bottom + 6] == 6 * (bottom + 6) + 4
+    assert tokens[1 + bottom + 3] == 6 * (bottom + 3) + 2  # X's disc, seen by O
+    rng = random.Random(4)
+    for _ in range(100):
+        s = game.random_state(rng, 30)
+        for i, cell in enumerate(s.cells):
+            code = game.encode(s)[1 + i] - 6 * i
+            if cell:
+                assert code == (1 if cell == s.player else 2)
+                continue
+            wins = [p for p in (s.player, 3 - s.player) if _completes(s.cells, i, p)]
+            assert code == {(): 0, (s.player,): 3, (3 - s.player,): 4}.get(tuple(wins), 5)
+
+
+def _completes(cells: tuple[int, ...], cell: int, player: int) -> bool:
+    """Return whether a disc of `player` at `cell` makes four in a row (ignoring gravity)."""
+    filled = list(cells)
+    filled[cell] = player
+    r, c = divmod(cell, 7)
+    for dr, dc in ((0, 1), (1, 0), (1, 1), (1, -1)):
+        for start in range(-3, 1):
+            line = [(r + (start + k) * dr, c + (start + k) * dc) for k in range(4)]
+            if all(0 <= y < 6 and 0 <= x < 7 and filled[y * 7 + x] == player for y, x in line):
+                return True
+    return False
+
+
 def test_symmetries_keep_values() -> None:
     """Every rotation/reflection of a tic-tac-toe position has the same solver value."""
     game = TicTacToe()

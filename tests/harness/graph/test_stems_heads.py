@@ -140,8 +140,9 @@ def test_board_stem_reads_the_board_and_sees_neighbours() -> None:
     game = ConnectFour()
     state = game.apply(game.apply(game.initial(), 3), 4)  # X in column 4, O in column 5
     tokens = torch.tensor([game.encode(state)])  # [1, 44]
-    stem = build("stems", "board", rows=6, cols=7, channels=4, convs=2)
-    planes = stem.planes(tokens)[0]  # [3, 6, 7], seen by X (the player to move again)
+    stem = build("stems", "board", rows=6, cols=7, channels=4, convs=2, codes=game.codes)
+    planes = stem.planes(tokens)[0]  # [6, 6, 7], seen by X (the player to move again)
+    assert planes.shape == (6, 6, 7)
     assert planes[1, 5, 3] == 1 and planes[2, 5, 4] == 1 and planes[0].sum() == 40
     moved = game.apply(game.apply(game.initial(), 2), 4)  # X one column further left
     with torch.no_grad():
@@ -164,6 +165,8 @@ def test_board_stem_reads_the_board_and_sees_neighbours() -> None:
             build("stems", "board", convs=bad)
     with pytest.raises(GenomeError, match="vocabulary"):
         build("stems", "board", rows=10, cols=10)
+    with pytest.raises(GenomeError, match="vocabulary"):
+        build("stems", "board", rows=7, cols=7, codes=6)
 
 
 def test_seed_stems_take_another_op_of_the_same_modality() -> None:
