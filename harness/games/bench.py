@@ -5,7 +5,9 @@ worker processes of one torch thread (the harness's way of using cores) on a see
 then an arena run of `--minutes`: for tic-tac-toe, the arena time until the first champion
 that never loses to the perfect solver over `--games` games as each side (checked after
 every generation; checking time is not counted); for connect-four, the champion's win rate
-against alpha-beta depth 2 and 4 at the end.
+against alpha-beta depth 2 and 4 at the end: from the empty board (the target's measure; only
+alpha-beta's random choice among equal moves varies the games, so they follow a few lines),
+and from OPENING random moves, each opening played once with each colour.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ import click
 from harness.cliutil import json_option
 
 SPEED_SECONDS = 10.0
+#: Random moves before the paired-opening games against alpha-beta.
+OPENING = 2
 #: Games (or search roots) played side by side per process in the speed rows.
 BATCH = 32
 
@@ -134,6 +138,11 @@ def learn(game_name: str, minutes: float, games: int, seed: int, progress: Any,
         for depth in (2, 4):
             rec = against(game, player, AlphaBetaPlayer(game, depth), games, random.Random(5))
             out[f"win_rate_ab{depth}"] = rec.wins / max(rec.games, 1)
+            out[f"record_ab{depth}"] = [rec.wins, rec.draws, rec.losses]
+            rec = against(game, player, AlphaBetaPlayer(game, depth), games, random.Random(6),
+                          opening=OPENING)  # fmt: skip
+            out[f"win_rate_ab{depth}_openings"] = rec.wins / max(rec.games, 1)
+            out[f"record_ab{depth}_openings"] = [rec.wins, rec.draws, rec.losses]
     return out
 
 
@@ -165,12 +174,15 @@ def run_bench(
     if learned.get("first_never_loses_s") is not None:
         metrics["first_never_loses_s"] = learned["first_never_loses_s"]
     for d in (2, 4):
-        if f"win_rate_ab{d}" in learned:
-            metrics[f"win_rate_ab{d}"] = learned[f"win_rate_ab{d}"]
+        for key in (f"win_rate_ab{d}", f"win_rate_ab{d}_openings"):
+            if key in learned:
+                metrics[key] = learned[key]
     rows.append(Contender("arena", "insitu", wall_s=time.monotonic() - start, metrics=metrics,
                           notes=f"{learned['arena_s']:.0f} s of arena time, {threads} workers; "
                           + ", ".join(f"{k} {v:.0f} s" for k, v in learned["phase_s"].items()),
-                          details={"phase_s": learned["phase_s"]}))  # fmt: skip
+                          details={"phase_s": learned["phase_s"],
+                                   **{k: v for k, v in learned.items()
+                                      if k.startswith("record_")}}))  # fmt: skip
     columns = [Column("games/min", "games_per_min", "{:.1f}"), Column("sims/s", "sims_per_s",
                "{:.0f}"), Column("generations", "generations", "{:.0f}")]  # fmt: skip
     targets = []
@@ -182,7 +194,11 @@ def run_bench(
                               first is not None and first <= 300))  # fmt: skip
     else:
         columns += [Column("vs ab2 %", "win_rate_ab2", "{:.0f}", 100.0),
-                    Column("vs ab4 %", "win_rate_ab4", "{:.0f}", 100.0)]  # fmt: skip
+                    Column("vs ab4 %", "win_rate_ab4", "{:.0f}", 100.0),
+                    Column(f"vs ab2 % ({OPENING}-move openings)", "win_rate_ab2_openings",
+                           "{:.0f}", 100.0),
+                    Column(f"vs ab4 % ({OPENING}-move openings)", "win_rate_ab4_openings",
+                           "{:.0f}", 100.0)]  # fmt: skip
         targets += [
             Target(
                 "win rate > 90% vs alpha-beta depth 2 after 10 min",

@@ -119,11 +119,25 @@ def fixed_opponents(game: Game, depths: Sequence[int] = (2,)) -> list[Player]:
     return out
 
 
-def against(game: Game, player: Player, opponent: Player, games: int, rng: random.Random) -> Record:
-    """Return the player's record over `games` games, alternating who moves first."""
+def against(
+    game: Game, player: Player, opponent: Player, games: int, rng: random.Random, opening: int = 0
+) -> Record:
+    """Return the player's record over `games` games, alternating who moves first.
+
+    With `opening` > 0, each pair of games starts from the same position after `opening`
+    random moves, once with each player first (varied, colour-balanced games against players
+    that are otherwise deterministic); with 0, every game starts from the empty board.
+    """
     rec = Record()
     pairings = [(player, opponent) if g % 2 == 0 else (opponent, player) for g in range(games)]
-    for g, result in enumerate(play_many(game, pairings, rng)):
+    starts = None
+    if opening:
+        starts = []
+        for g in range(games):
+            if g % 2 == 0:
+                start = random_opening(game, opening, random.Random(rng.getrandbits(32)))
+            starts.append(start)
+    for g, result in enumerate(play_many(game, pairings, rng, starts=starts)):
         rec.add((result + 1.0) / 2.0 if g % 2 == 0 else (1.0 - result) / 2.0)
     return rec
 

@@ -17,7 +17,7 @@ from harness.games.arena import Arena, ArenaSettings
 from harness.games.net import seed_genome
 from harness.games.persist import ArenaStore, champion_row, ratings
 from harness.games.players import PerfectPlayer, RandomPlayer
-from harness.games.tournament import Standings, elo_update, expected, round_robin
+from harness.games.tournament import Standings, against, elo_update, expected, round_robin
 from harness.graph.build import Graph
 from harness.profile import Profile
 from harness.tasks import build_task
@@ -175,3 +175,32 @@ def test_board_stem_reads_connect_four_threat_codes() -> None:
     states = [game.random_state(random.Random(k), 20) for k in range(5)]
     for priors, value in evaluator.batch(states):
         assert abs(sum(priors) - 1.0) < 1e-4 and -1.0 <= value <= 1.0
+
+
+def test_paired_openings_give_each_colour_the_same_start() -> None:
+    """`against` with openings starts each pair of games from one random position, once with
+    each player first; without, every game starts from the empty board."""
+    from harness.games.players import Player
+
+    class Recorder(Player):
+        """A random player that notes the positions in which it moves first."""
+
+        def __init__(self, seen: list[tuple[int, ...]]) -> None:
+            self.seen = seen
+
+        def choose(self, game, state, rng):  # type: ignore[no-untyped-def]
+            if state.moves <= 2:
+                self.seen.append((state.moves, *state.cells))
+            return rng.choice(game.legal(state))
+
+    game = TicTacToe()
+    seen: list[tuple[int, ...]] = []
+    rec = against(game, Recorder(seen), Recorder(seen), 8, random.Random(0), opening=2)
+    assert rec.games == 8
+    firsts = [s for s in seen if s[0] == 2]
+    assert len(firsts) == 8 and all(sum(c > 0 for c in s[1:]) == 2 for s in firsts)
+    assert all(firsts.count(s) % 2 == 0 for s in firsts)  # every opening twice
+    assert len(set(firsts)) > 1
+    seen.clear()
+    against(game, Recorder(seen), Recorder(seen), 4, random.Random(0))
+    assert [s[0] for s in seen if s[0] == 0] == [0, 0, 0, 0]
