@@ -109,10 +109,10 @@ class GraphEvaluator:
             priors = torch.softmax(logits.float(), -1).tolist()  # B x [A]
             values = value.float().tolist()  # B
             fresh = dict(zip(todo, zip(priors, values, strict=True), strict=True))
-            if cache is not None:
-                if len(cache) + len(fresh) > CACHE_LIMIT:
-                    cache.clear()
-                cache.update(fresh)
         if cache is None:
             return [fresh[s] for s in states]
-        return [fresh[s] if s in fresh else cache[s] for s in states]
+        out = [fresh[s] if s in fresh else cache[s] for s in states]  # before any clearing
+        if len(cache) + len(fresh) > CACHE_LIMIT:
+            cache.clear()
+        cache.update(fresh)
+        return out

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 
+import pytest
 import torch
 
 from harness.games import ConnectFour, TicTacToe
@@ -171,3 +172,23 @@ def test_training_and_scoring_jobs_match_in_workers() -> None:
     assert not all(torch.equal(trained[0][k], graph.state_dict()[k]) for k in trained[0])
     assert scores == scores2
     assert set(scores[0]) >= {"vs_random", "vs_alphabeta1", "vs_perfect", "fitness"}
+
+
+def test_evaluator_cache_overflow_keeps_the_answer(monkeypatch: pytest.MonkeyPatch) -> None:
+    """When a batch fills the evaluator's cache past its limit, the cache is emptied but the
+    batch still gets every state's output, cached ones included (long matches used to fail)."""
+    import harness.games.net as net
+
+    monkeypatch.setattr(net, "CACHE_LIMIT", 6)
+    game = ConnectFour()
+    graph = Graph(seed_genome(game, "mlp", 2000, random.Random(0)), device="cpu")
+    evaluator = GraphEvaluator(graph, game)
+    rng = random.Random(2)
+    states = list(dict.fromkeys(game.random_state(rng, 20) for _ in range(12)))
+    first = evaluator.batch(states[:5])
+    both = evaluator.batch(states[:5] + states[5:])  # 5 cached + the rest new: over the limit
+    assert both[:5] == first and len(both) == len(states)
+    assert len(evaluator.cache or {}) == len(states) - 5
+    uncached = GraphEvaluator(graph, game, cache=False).batch(states)
+    for (p, v), (q, w) in zip(both, uncached, strict=True):
+        assert v == pytest.approx(w, abs=1e-5) and p == pytest.approx(q, abs=1e-5)
