@@ -56,6 +56,7 @@ class ArenaSettings:
     selfplay_decisive: bool = True  # decisive-move checks in self-play (cost ~1/5 of its games/min)
     play_simulations: int = 400  # per move in `insitu play`, verification and the bench
     score_simulations: int | None = None  # per move vs the fixed opponents (None: as play)
+    tournament_simulations: int | None = None  # per move in the round robin (None: play / 4)
     selfplay_games: int = 24  # per generation, over the whole population
     train_steps: int = 300  # per individual and generation
     batch: int = 64
@@ -70,12 +71,13 @@ class ArenaSettings:
     @classmethod
     def for_game(cls, game: Game, **overrides: Any) -> ArenaSettings:
         """Return the defaults of a game (connect-four: bigger graphs, depths 2 and 4, 128
-        self-play games a generation, the families that learn it fastest per second)."""
+        self-play games a generation, the families that learn it fastest per second, 800
+        simulations a move in play and 50 in tournaments)."""
         base = cls()
         if game.name == "connect4":
             base = replace(base, budget=30_000, max_params=200_000, depths=(2, 4), eval_games=6,
-                           selfplay_games=128, simulations=64, play_simulations=200,
-                           score_simulations=64,
+                           selfplay_games=128, simulations=64, play_simulations=800,
+                           score_simulations=64, tournament_simulations=50,
                            families=("transformer", "mlp", "cnn"))  # fmt: skip
         return replace(base, **{k: v for k, v in overrides.items() if v is not None})
 
@@ -233,7 +235,8 @@ class Arena:
             m.metrics, m.fitness = metrics, metrics["fitness"]
         lap("score")
         if not late():
-            players = {m.id: self.player(m, max(8, s.play_simulations // 4)) for m in self.members}
+            sims = s.tournament_simulations or max(8, s.play_simulations // 4)
+            players = {m.id: self.player(m, sims) for m in self.members}
             round_robin(self.game, players, self.standings, self.rng)
         lap("tournament")
         self.champion = max(self.members, key=self._rank)
