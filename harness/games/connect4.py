@@ -67,6 +67,13 @@ def threat_bits(discs: int, taken: int) -> int:
     return out & (BOARD ^ taken)
 
 
+def threats(state: State) -> tuple[int, int]:
+    """Return the cells that would complete four for the player to move and for the opponent."""
+    discs = bitboards(state.cells)
+    taken = discs[0] | discs[1]
+    return threat_bits(discs[state.player - 1], taken), threat_bits(discs[2 - state.player], taken)
+
+
 def _connects(cells: list[int], cell: int, me: int) -> bool:
     """Return whether the disc at `cell` is part of four in a row of player `me`."""
     r, c = divmod(cell, COLS)
@@ -138,10 +145,7 @@ class ConnectFour(Game):
         """Return `BOS`, one token per cell (`6 * cell + code`, see CODES), `SEP`: the cells
         seen from the player to move, with the empty cells where either side would win marked."""
         me = state.player
-        discs = bitboards(state.cells)
-        taken = discs[0] | discs[1]
-        mine = threat_bits(discs[me - 1], taken)
-        theirs = threat_bits(discs[2 - me], taken)
+        mine, theirs = threats(state)
         tokens = [BOS]
         for i, c in enumerate(state.cells):
             if c:
@@ -160,14 +164,9 @@ class ConnectFour(Game):
         cells = torch.tensor([s.cells for s in states], dtype=torch.long)  # [B, N]
         me = torch.tensor([s.player for s in states], dtype=torch.long)[:, None]  # [B, 1]
         own = torch.where(cells == 0, 0, torch.where(cells == me, 1, 2))  # [B, N]
-        threats = []
-        for s in states:
-            discs = bitboards(s.cells)
-            taken = discs[0] | discs[1]
-            threats.append((threat_bits(discs[s.player - 1], taken),
-                            threat_bits(discs[2 - s.player], taken)))  # fmt: skip
+        marks = torch.tensor([threats(s) for s in states], dtype=torch.long)  # [B, 2]
         shifts = torch.tensor(CELL_SHIFT, dtype=torch.long)  # [N]
-        bits = (torch.tensor(threats, dtype=torch.long)[:, :, None] >> shifts) & 1  # [B, 2, N]
+        bits = (marks[:, :, None] >> shifts) & 1  # [B, 2, N]
         code = 3 * bits[:, 0] + 4 * bits[:, 1]  # [B, N]
         own = torch.where(own == 0, torch.where(code == 7, 5, code), own)  # [B, N]
         body = CODES * torch.arange(cells.shape[1]) + own  # [B, N]
