@@ -55,9 +55,11 @@ class ArenaSettings:
     simulations: int = 50  # MCTS simulations per self-play move
     selfplay_decisive: bool = True  # decisive-move checks in self-play (cost ~1/5 of its games/min)
     play_simulations: int = 400  # per move in `insitu play`, verification and the bench
+    play_endgame: bool = True  # in play, keep to the moves the game's endgame solver proves best
     score_simulations: int | None = None  # per move vs the fixed opponents (None: as play)
     tournament_simulations: int | None = None  # per move in the round robin (None: play / 4)
     selfplay_games: int = 24  # per generation, over the whole population
+    value_q: float = 0.0  # share of the root's search value in the value target (rest: result)
     train_steps: int = 300  # per individual and generation
     batch: int = 64
     lr: float | None = 1e-2  # None: each genome's own learning rate
@@ -149,11 +151,14 @@ class Arena:
         self.pool.close()
 
     # ------------------------------------------------------------------------------ players
-    def player(self, c: Contestant, simulations: int | None = None) -> Player:
-        """Return an MCTS player guided by a contestant's graph."""
+    def player(self, c: Contestant, simulations: int | None = None,
+               endgame: bool | None = None) -> Player:  # fmt: skip
+        """Return an MCTS player guided by a contestant's graph (at play strength by default:
+        `play_simulations` and, where the game has one, the endgame solver)."""
         sims = simulations or self.settings.play_simulations
-        return MCTSPlayer(GraphEvaluator(c.graph, self.game), MCTSConfig(simulations=sims),
-                          name=c.id[-6:])  # fmt: skip
+        solve = self.settings.play_endgame and simulations is None if endgame is None else endgame
+        return MCTSPlayer(GraphEvaluator(c.graph, self.game),
+                          MCTSConfig(simulations=sims, endgame=solve), name=c.id[-6:])  # fmt: skip
 
     def _add(self, graph: Graph, operator: str, parents: list[str]) -> Contestant:
         """Add a new contestant (stored when the arena has a store)."""
@@ -211,7 +216,8 @@ class Arena:
         lead = self.champion or self.members[0]
         order = [lead] + [m for m in self.members if m is not lead]
         cfg = MCTSConfig(simulations=s.simulations, decisive=s.selfplay_decisive)
-        jobs = [Job.of(self.game.name, order[m].graph, n, cfg, self.rng.getrandbits(31))
+        jobs = [Job.of(self.game.name, order[m].graph, n, cfg, self.rng.getrandbits(31),
+                       s.value_q)
                 for m, n in split_games(s.selfplay_games, len(order), max(1, s.workers))]
         for games in self.pool.run(jobs):
             for samples in games:

@@ -91,6 +91,11 @@ class Game:
         """Return a quick estimate in (-1, 1) of the position for the player to move."""
         return 0.0
 
+    def solve(self, state: State) -> dict[int, int] | None:
+        """Return the exact result (+1, 0, -1 for the player to move) of every legal move when
+        the game has an endgame solver and the position is within its reach, else None."""
+        return None
+
     def winning_moves(self, state: State, player: int) -> int:
         """Return how many moves would win at once for `player` if it were their turn."""
         turn = State(state.cells, player, state.winner, state.moves)

@@ -7,7 +7,9 @@ that never loses to the perfect solver over `--games` games as each side (checke
 every generation; checking time is not counted); for connect-four, the champion's win rate
 against alpha-beta depth 2 and 4 at the end: from the empty board (the target's measure; only
 alpha-beta's random choice among equal moves varies the games, so they follow a few lines),
-and from OPENING random moves, each opening played once with each colour.
+and from OPENING random moves, each opening played once with each colour. The champion
+plays as `insitu play` does (`play_simulations`, and the endgame solver from 26 empty cells);
+the "search only" columns replay the empty-board games without the solver.
 """
 
 from __future__ import annotations
@@ -143,6 +145,11 @@ def learn(game_name: str, minutes: float, games: int, seed: int, progress: Any,
                           opening=OPENING)  # fmt: skip
             out[f"win_rate_ab{depth}_openings"] = rec.wins / max(rec.games, 1)
             out[f"record_ab{depth}_openings"] = [rec.wins, rec.draws, rec.losses]
+            if arena.settings.play_endgame:
+                alone = arena.player(arena.champion, endgame=False)
+                rec = against(game, alone, AlphaBetaPlayer(game, depth), games, random.Random(5))
+                out[f"win_rate_ab{depth}_search"] = rec.wins / max(rec.games, 1)
+                out[f"record_ab{depth}_search"] = [rec.wins, rec.draws, rec.losses]
     return out
 
 
@@ -174,7 +181,7 @@ def run_bench(
     if learned.get("first_never_loses_s") is not None:
         metrics["first_never_loses_s"] = learned["first_never_loses_s"]
     for d in (2, 4):
-        for key in (f"win_rate_ab{d}", f"win_rate_ab{d}_openings"):
+        for key in (f"win_rate_ab{d}", f"win_rate_ab{d}_openings", f"win_rate_ab{d}_search"):
             if key in learned:
                 metrics[key] = learned[key]
     rows.append(Contender("arena", "insitu", wall_s=time.monotonic() - start, metrics=metrics,
@@ -198,7 +205,10 @@ def run_bench(
                     Column(f"vs ab2 % ({OPENING}-move openings)", "win_rate_ab2_openings",
                            "{:.0f}", 100.0),
                     Column(f"vs ab4 % ({OPENING}-move openings)", "win_rate_ab4_openings",
-                           "{:.0f}", 100.0)]  # fmt: skip
+                           "{:.0f}", 100.0),
+                    Column("vs ab2 % (search only)", "win_rate_ab2_search", "{:.0f}", 100.0),
+                    Column("vs ab4 % (search only)", "win_rate_ab4_search", "{:.0f}",
+                           100.0)]  # fmt: skip
         targets += [
             Target(
                 "win rate > 90% vs alpha-beta depth 2 after 10 min",

@@ -188,8 +188,10 @@ def play(profile: str, game: str | None, second: bool, simulations: int | None, 
         row = champion_row(prof.store, g.name)
         check_encoding(Path(prof.path) / row["checkpoint"], g)
         graph = checkpoint.load(Path(prof.path) / row["checkpoint"], device="cpu")
-    sims = simulations or ArenaSettings.for_game(g).play_simulations
-    bot = MCTSPlayer(GraphEvaluator(graph, g), MCTSConfig(simulations=sims))
+    settings = ArenaSettings.for_game(g)
+    sims = simulations or settings.play_simulations
+    bot = MCTSPlayer(GraphEvaluator(graph, g),
+                     MCTSConfig(simulations=sims, endgame=settings.play_endgame))  # fmt: skip
     rng = random.Random(seed)
     me = 2 if second else 1
     state = g.initial()

@@ -99,6 +99,20 @@ class ConnectFour(Game):
     search_order: ClassVar[tuple[int, ...] | None] = CENTRE_FIRST
     codes: ClassVar[int] = CODES
     encoding: ClassVar[str] = "cells+threats"
+    #: `solve` answers positions with at most this many empty cells (`c4endgame`).
+    endgame_empty: ClassVar[int] = 26
+
+    def solve(self, state: State) -> dict[int, int] | None:
+        """Return the exact result of every legal move once at most `endgame_empty` cells
+        are empty (None earlier, or when the search passes its node limit)."""
+        if state.over or ROWS * COLS - state.moves > self.endgame_empty:
+            return None
+        solver = self.__dict__.get("_endgame")
+        if solver is None:
+            from harness.games.c4endgame import EndgameSolver
+
+            solver = self.__dict__["_endgame"] = EndgameSolver()
+        return solver.values(state)
 
     def legal(self, state: State) -> list[int]:
         """Return the columns that are not full (none once the game is over)."""

@@ -29,6 +29,7 @@ class MCTSConfig:
     dirichlet_alpha: float | None = None  # None: 10 / number of actions
     noise_fraction: float = 0.25
     decisive: bool = True  # leaves one ply of tactics decides are scored, not guessed
+    endgame: bool = False  # players keep to the moves the game's endgame solver proves best
 
 
 class UniformEvaluator:
@@ -56,7 +57,7 @@ def search(
 ) -> list[int]:
     """Run the simulations from `state`; return the root's visit count of every action.
 
-    The search of `batched.search_many` on one root (see there for the steps): expand the
+    The search of `batched.search_roots` on one root (see there for the steps): expand the
     root (Dirichlet noise on its priors when `noise`), then each simulation descends by PUCT
     to a leaf, expands it (or scores it by the rules) and backs the value up.
     """
@@ -85,17 +86,47 @@ class MCTSPlayer(Player):
         self.config = config or MCTSConfig()
         self.name = name
 
+    def proven(self, game: Game, state: State) -> list[int] | None:
+        """Return the moves the game's endgame solver proves best (None: not solved, or the
+        config leaves the solver out)."""
+        if not self.config.endgame:
+            return None
+        values = game.solve(state)
+        if not values:
+            return None
+        best = max(values.values())
+        return [a for a, v in values.items() if v == best]
+
     def choose(self, game: Game, state: State, rng: random.Random) -> int:
-        """Return the most visited move after the search."""
-        return pick(search(game, state, self.evaluator, self.config, rng), 0.0, rng)
+        """Return the most visited move after the search (of the proven best, when solved)."""
+        return self.choose_many(game, [state], rng)[0]
 
     def choose_many(self, game: Game, states: Sequence[State], rng: random.Random) -> list[int]:
         """Return the most visited move of each state, searched together when the evaluator
-        has a `batch` method (one graph call per simulation for all of them)."""
-        batch = getattr(self.evaluator, "batch", None)
-        if batch is None or len(states) < 2:
-            return [self.choose(game, s, rng) for s in states]
-        from harness.games.batched import search_many
+        has a `batch` method (one graph call per simulation for all of them).
 
-        visits = search_many(game, states, batch, self.config, rng)
-        return [pick(v, 0.0, rng) for v in visits]
+        1. Ask the endgame solver (when `config.endgame`): a lone proven best move is played
+           without a search.
+        2. Search the other states; where the solver proved several moves best, pick the most
+           visited of them (the search's guess at the quickest win or the best swindle).
+        """
+        proven = [self.proven(game, s) for s in states]
+        todo = [i for i, best in enumerate(proven) if best is None or len(best) > 1]
+        batch = getattr(self.evaluator, "batch", None)
+        if batch is None or len(todo) < 2:
+            visits = [search(game, states[i], self.evaluator, self.config, rng) for i in todo]
+        else:
+            from harness.games.batched import search_many
+
+            visits = search_many(game, [states[i] for i in todo], batch, self.config, rng)
+        searched = dict(zip(todo, visits, strict=True))
+        out = []
+        for i, best in enumerate(proven):
+            if i not in searched:
+                out.append(best[0])  # type: ignore[index]
+                continue
+            v = searched[i]
+            if best is not None:
+                v = [c + 1 if a in best else 0 for a, c in enumerate(v)]
+            out.append(pick(v, 0.0, rng))
+        return out

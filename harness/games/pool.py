@@ -37,11 +37,13 @@ class Job:
     games: int
     config: MCTSConfig
     seed: int
+    q_weight: float = 0.0  # share of the search value in the value target (see self_play_many)
 
     @classmethod
-    def of(cls, game: str, graph: Graph, games: int, config: MCTSConfig, seed: int) -> Job:
+    def of(cls, game: str, graph: Graph, games: int, config: MCTSConfig, seed: int,
+           q_weight: float = 0.0) -> Job:  # fmt: skip
         """Return the job of `games` self-play games of a graph (weights copied to the CPU)."""
-        return cls(game, graph.genome, weights_of(graph), games, config, seed)
+        return cls(game, graph.genome, weights_of(graph), games, config, seed, q_weight)
 
 
 def rebuild(genome: dict[str, Any], weights: dict[str, torch.Tensor]) -> Graph:
@@ -60,7 +62,8 @@ def run_job(job: Job) -> list[list[Sample]]:
     game = get_game(job.game)
     graph = rebuild(job.genome, job.weights)
     evaluator = GraphEvaluator(graph, game)
-    return self_play_many(game, evaluator.batch, job.config, random.Random(job.seed), job.games)
+    return self_play_many(game, evaluator.batch, job.config, random.Random(job.seed), job.games,
+                          q_weight=job.q_weight)  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ import torch
 
 from harness.games import ConnectFour, TicTacToe
 from harness.games.base import Game, State
-from harness.games.batched import search_many, self_play_many
+from harness.games.batched import root_value, search_many, search_roots, self_play_many
 from harness.games.connect4 import LINES_AT
 from harness.games.mcts import MCTSConfig, MCTSPlayer, UniformEvaluator, pick, search
 from harness.games.net import GraphEvaluator, encode_batch, seed_genome
@@ -117,6 +117,25 @@ def test_self_play_many_labels_every_position() -> None:
         final = game.apply(last.state, max(range(9), key=lambda a: last.policy[a]))
         for s in plain:
             assert s.value == game.result(final, s.state.player) or not final.over
+
+
+def test_self_play_blends_the_search_value_into_the_value_target() -> None:
+    """With q_weight the same games get (1 - w) z + w q targets, q the root's search value."""
+    game, cfg = TicTacToe(), MCTSConfig(simulations=30)
+    plain = self_play_many(game, uniform_batch(game), cfg, random.Random(3), 4)
+    blended = self_play_many(game, uniform_batch(game), cfg, random.Random(3), 4, q_weight=0.5)
+    moved = 0
+    for a, b in zip(plain, blended, strict=True):
+        assert [s.state for s in a] == [s.state for s in b]  # q does not change the games
+        for sa, sb in zip(a, b, strict=True):
+            q = 2 * sb.value - sa.value
+            assert -1.0 - 1e-9 <= q <= 1.0 + 1e-9
+            moved += sb.value != sa.value
+    assert moved > 0
+    win_in_one = board(game, [0, 3, 1, 4])  # X to move: 2 wins
+    root = search_roots(game, [win_in_one], uniform_batch(game), MCTSConfig(simulations=200),
+                        random.Random(0))[0]  # fmt: skip
+    assert root_value(root) > 0.8
 
 
 def test_play_many_and_scores() -> None:

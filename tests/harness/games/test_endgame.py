@@ -1,0 +1,79 @@
+"""Connect-four endgame solver: exact against brute force, bounded, and kept to by players."""
+
+from __future__ import annotations
+
+import random
+
+from harness.games import ConnectFour, TicTacToe
+from harness.games.base import State
+from harness.games.c4endgame import EndgameSolver
+from harness.games.mcts import MCTSConfig, MCTSPlayer, UniformEvaluator
+
+#: A game of a champion against alpha-beta depth 2: after these 17 moves (25 empty cells)
+#: only column 4 wins for the player to move (O); the champion played column 6 and drew.
+MISSED_WIN = "44323465334226546"
+
+
+def play(game: ConnectFour, moves: str) -> State:
+    """Return the state after moves typed as column numbers 1-7."""
+    s = game.initial()
+    for ch in moves:
+        s = game.apply(s, int(ch) - 1)
+    return s
+
+
+def brute(game: ConnectFour, s: State, memo: dict[State, float]) -> float:
+    """Return the exact result for the player to move by plain minimax over every move."""
+    if s.over:
+        return game.result(s, s.player)
+    if s not in memo:
+        memo[s] = max(-brute(game, game.apply(s, a), memo) for a in game.legal(s))
+    return memo[s]
+
+
+def random_position(game: ConnectFour, empty: int, rng: random.Random) -> State:
+    """Return an unfinished position with `empty` empty cells reached by random moves."""
+    while True:
+        s = game.initial()
+        while not s.over and 42 - s.moves > empty:
+            s = game.apply(s, rng.choice(game.legal(s)))
+        if not s.over:
+            return s
+
+
+def test_endgame_values_match_brute_force_minimax() -> None:
+    """Every legal move's solved result equals plain minimax on 40 positions of 9 empty cells."""
+    game, rng, solver = ConnectFour(), random.Random(1), EndgameSolver()
+    results = set()
+    for _ in range(40):
+        s = random_position(game, 9, rng)
+        memo: dict[State, float] = {}
+        expected = {a: int(-brute(game, game.apply(s, a), memo)) for a in game.legal(s)}
+        assert solver.values(s) == expected
+        assert solver.value(s) == max(expected.values())
+        results |= set(expected.values())
+    assert results == {-1, 0, 1}  # wins, draws and losses were all checked
+
+
+def test_solve_answers_only_small_endgames_and_respects_its_node_limit() -> None:
+    """`solve` is None early in the game and past the node limit; finished games have none."""
+    game = ConnectFour()
+    assert game.solve(game.initial()) is None
+    s = play(game, MISSED_WIN)
+    values = game.solve(s)
+    assert values is not None and values[3] == 1
+    assert [a for a, v in values.items() if v == 1] == [3]
+    assert EndgameSolver(node_limit=10).values(s) is None
+    assert TicTacToe().solve(TicTacToe().initial()) is None
+
+
+def test_a_player_with_the_endgame_solver_plays_the_only_winning_move() -> None:
+    """With `endgame`, an unguided MCTS player takes the one winning column; without, the
+    same search plays a move that does not win."""
+    game = ConnectFour()
+    s = play(game, MISSED_WIN)
+    solved = MCTSPlayer(UniformEvaluator(game), MCTSConfig(simulations=50, endgame=True))
+    plain = MCTSPlayer(UniformEvaluator(game), MCTSConfig(simulations=50))
+    assert solved.choose(game, s, random.Random(0)) == 3
+    assert solved.choose_many(game, [s, s], random.Random(0)) == [3, 3]
+    assert game.solve(s)[plain.choose(game, s, random.Random(0))] < 1  # type: ignore[index]
