@@ -116,10 +116,10 @@ class EndgameSolver:
         if alpha >= beta:
             return alpha
         start_alpha, best = alpha, -1
-        for col in CENTRE_FIRST:
-            move = possible & COLUMN[col]
-            if not move:
-                continue
+        moves = [possible & COLUMN[col] for col in CENTRE_FIRST if possible & COLUMN[col]]
+        if len(moves) > 1:  # the moves that make the most winning cells first (stable sort)
+            moves.sort(key=lambda m: -threat_bits(mine | m, mask | m).bit_count())
+        for move in moves:
             v = -self._negamax(mine ^ mask, mask | move, left - 1, -beta, -alpha)
             if v > best:
                 best = v

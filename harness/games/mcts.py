@@ -88,14 +88,30 @@ class MCTSPlayer(Player):
 
     def proven(self, game: Game, state: State) -> list[int] | None:
         """Return the moves the game's endgame solver proves best (None: not solved, or the
-        config leaves the solver out)."""
+        config leaves the solver out).
+
+        1. Solve every legal move; keep those with the best result.
+        2. In a drawn or lost position, keep of those the moves that leave the opponent the
+           most replies that would throw their result away (an opponent that does not see to
+           the end of the game may play one).
+        """
         if not self.config.endgame:
             return None
         values = game.solve(state)
         if not values:
             return None
         best = max(values.values())
-        return [a for a, v in values.items() if v == best]
+        moves = [a for a, v in values.items() if v == best]
+        if best < 1 and len(moves) > 1:
+            traps = {}
+            for a in moves:
+                replies = game.solve(game.step(state, a))
+                if replies is None:
+                    return moves
+                traps[a] = sum(v < -best for v in replies.values())
+            most = max(traps.values())
+            moves = [a for a in moves if traps[a] == most]
+        return moves
 
     def choose(self, game: Game, state: State, rng: random.Random) -> int:
         """Return the most visited move after the search (of the proven best, when solved)."""

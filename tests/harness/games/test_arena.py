@@ -204,3 +204,20 @@ def test_paired_openings_give_each_colour_the_same_start() -> None:
     seen.clear()
     against(game, Recorder(seen), Recorder(seen), 4, random.Random(0))
     assert [s[0] for s in seen if s[0] == 0] == [0, 0, 0, 0]
+
+
+def test_champions_play_with_the_endgame_solver_and_tournaments_search_alone() -> None:
+    """At play strength a contestant keeps to the endgame solver; tournament players do not."""
+    from harness.games import ConnectFour
+
+    game = ConnectFour()
+    arena = Arena(game, ArenaSettings.for_game(game, population=1, budget=2000))
+    arena.seed()
+    member = arena.members[0]
+    config = arena.player(member).config  # type: ignore[attr-defined]
+    assert config.endgame and config.simulations == arena.settings.play_simulations
+    assert not arena.player(member, 50).config.endgame  # type: ignore[attr-defined]
+    assert not arena.player(member, endgame=False).config.endgame  # type: ignore[attr-defined]
+    off = Arena(game, ArenaSettings.for_game(game, population=1, budget=2000, play_endgame=False))
+    off.seed()
+    assert not off.player(off.members[0]).config.endgame  # type: ignore[attr-defined]

@@ -77,3 +77,26 @@ def test_a_player_with_the_endgame_solver_plays_the_only_winning_move() -> None:
     assert solved.choose(game, s, random.Random(0)) == 3
     assert solved.choose_many(game, [s, s], random.Random(0)) == [3, 3]
     assert game.solve(s)[plain.choose(game, s, random.Random(0))] < 1  # type: ignore[index]
+
+
+def test_in_a_drawn_endgame_the_player_sets_the_most_traps() -> None:
+    """Among drawing moves the player picks one that leaves the opponent the most losing
+    replies (counted here by brute force), so a fallible opponent gets chances to go wrong."""
+    game, rng = ConnectFour(), random.Random(7)
+    player = MCTSPlayer(UniformEvaluator(game), MCTSConfig(simulations=20, endgame=True))
+    checked = 0
+    while checked < 3:
+        s = random_position(game, 10, rng)
+        memo: dict[State, float] = {}
+        value = {a: -brute(game, game.apply(s, a), memo) for a in game.legal(s)}
+        draws = [a for a, v in value.items() if v == 0]
+        if max(value.values()) != 0 or len(draws) < 2:
+            continue
+        traps = {}
+        for a in draws:
+            after = game.apply(s, a)
+            traps[a] = sum(-brute(game, game.apply(after, r), memo) < 0 for r in game.legal(after))
+        if len(set(traps.values())) < 2:
+            continue
+        assert traps[player.choose(game, s, random.Random(0))] == max(traps.values())
+        checked += 1
