@@ -156,7 +156,7 @@ class Arena:
         """Return an MCTS player guided by a contestant's graph (at play strength by default:
         `play_simulations` and, where the game has one, the endgame solver)."""
         sims = simulations or self.settings.play_simulations
-        solve = self.settings.play_endgame and simulations is None if endgame is None else endgame
+        solve = (self.settings.play_endgame and simulations is None) if endgame is None else endgame
         return MCTSPlayer(GraphEvaluator(c.graph, self.game),
                           MCTSConfig(simulations=sims, endgame=solve), name=c.id[-6:])  # fmt: skip
 
