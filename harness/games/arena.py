@@ -70,6 +70,12 @@ class ArenaSettings:
     workers: int = 0  # self-play processes (0: in the arena's own process)
     stem: str = "text"  # "board": seeds read the board through 3x3 convolutions
 
+    def play_config(self, simulations: int | None = None, solvers: bool = True) -> MCTSConfig:
+        """Return the search settings of a champion in play: `play_simulations` (or
+        `simulations`) and, with `solvers`, the endgame solver when `play_endgame`."""
+        return MCTSConfig(simulations=simulations or self.play_simulations,
+                          endgame=solvers and self.play_endgame)  # fmt: skip
+
     @classmethod
     def for_game(cls, game: Game, **overrides: Any) -> ArenaSettings:
         """Return the defaults of a game (connect-four: bigger graphs, depths 2 and 4, 128
@@ -152,13 +158,12 @@ class Arena:
 
     # ------------------------------------------------------------------------------ players
     def player(self, c: Contestant, simulations: int | None = None,
-               endgame: bool | None = None) -> Player:  # fmt: skip
+               solvers: bool | None = None) -> Player:  # fmt: skip
         """Return an MCTS player guided by a contestant's graph (at play strength by default:
         `play_simulations` and, where the game has one, the endgame solver)."""
-        sims = simulations or self.settings.play_simulations
-        solve = (self.settings.play_endgame and simulations is None) if endgame is None else endgame
+        on = simulations is None if solvers is None else solvers
         return MCTSPlayer(GraphEvaluator(c.graph, self.game),
-                          MCTSConfig(simulations=sims, endgame=solve), name=c.id[-6:])  # fmt: skip
+                          self.settings.play_config(simulations, on), name=c.id[-6:])
 
     def _add(self, graph: Graph, operator: str, parents: list[str]) -> Contestant:
         """Add a new contestant (stored when the arena has a store)."""

@@ -99,6 +99,58 @@ def _never_loses(arena: Any, games: int) -> int:
     return losses
 
 
+def _record(job: tuple[Any, ...]) -> list[int]:
+    """Return [wins, draws, losses] of one champion-vs-alpha-beta series (a worker job)."""
+    import torch
+
+    from harness.games import get_game
+    from harness.games.mcts import MCTSPlayer
+    from harness.games.net import GraphEvaluator
+    from harness.games.players import AlphaBetaPlayer
+    from harness.games.pool import rebuild
+    from harness.games.tournament import against
+
+    torch.set_num_threads(1)
+    name, genome, weights, config, depth, games, seed, opening = job
+    game = get_game(name)
+    player = MCTSPlayer(GraphEvaluator(rebuild(genome, weights), game), config)
+    rec = against(game, player, AlphaBetaPlayer(game, depth), games, random.Random(seed),
+                  opening=opening)  # fmt: skip
+    return [rec.wins, rec.draws, rec.losses]
+
+
+def records(arena: Any, games: int, workers: int) -> dict[str, Any]:
+    """Return the champion's records and win rates against alpha-beta depth 2 and 4.
+
+    Each series (empty board; `OPENING` random moves; empty board with the search alone,
+    when the champion plays with solvers) has its own seeded generator, so the series are
+    played side by side in `workers` processes with the same results as one after another.
+    """
+    from harness.games.pool import weights_of
+
+    champ, s = arena.champion, arena.settings
+    genome, weights = champ.graph.genome, weights_of(champ.graph)
+    series = {}
+    for depth in (2, 4):
+        series[f"ab{depth}"] = (s.play_config(), depth, 5, 0)
+        series[f"ab{depth}_openings"] = (s.play_config(), depth, 6, OPENING)
+        if s.play_endgame:
+            series[f"ab{depth}_search"] = (s.play_config(solvers=False), depth, 5, 0)
+    jobs = [(arena.game.name, genome, weights, cfg, depth, games, seed, opening)
+            for cfg, depth, seed, opening in series.values()]  # fmt: skip
+    if workers > 1:
+        ctx = multiprocessing.get_context("spawn")
+        with cf.ProcessPoolExecutor(workers, mp_context=ctx) as pool:
+            done = list(pool.map(_record, jobs))
+    else:
+        done = [_record(job) for job in jobs]
+    out: dict[str, Any] = {}
+    for key, (wins, draws, losses) in zip(series, done, strict=True):
+        out[f"win_rate_{key}"] = wins / max(wins + draws + losses, 1)
+        out[f"record_{key}"] = [wins, draws, losses]
+    return out
+
+
 def learn(game_name: str, minutes: float, games: int, seed: int, progress: Any,
           population: int | None = None, workers: int = 0) -> dict[str, Any]:  # fmt: skip
     """Run an arena for `minutes`; return when (arena seconds) its champion first never lost."""
@@ -106,8 +158,6 @@ def learn(game_name: str, minutes: float, games: int, seed: int, progress: Any,
 
     from harness.games import get_game
     from harness.games.arena import Arena, ArenaSettings
-    from harness.games.players import AlphaBetaPlayer
-    from harness.games.tournament import against
 
     torch.set_num_threads(1)  # micro-graphs: one intra-op thread (parallelism is processes)
     game = get_game(game_name)
@@ -136,20 +186,7 @@ def learn(game_name: str, minutes: float, games: int, seed: int, progress: Any,
                            "phase_s": {k: round(v, 1) for k, v in arena.seconds.items()},
                            }  # fmt: skip
     if game.name == "connect4" and arena.champion is not None:
-        player = arena.player(arena.champion)
-        for depth in (2, 4):
-            rec = against(game, player, AlphaBetaPlayer(game, depth), games, random.Random(5))
-            out[f"win_rate_ab{depth}"] = rec.wins / max(rec.games, 1)
-            out[f"record_ab{depth}"] = [rec.wins, rec.draws, rec.losses]
-            rec = against(game, player, AlphaBetaPlayer(game, depth), games, random.Random(6),
-                          opening=OPENING)  # fmt: skip
-            out[f"win_rate_ab{depth}_openings"] = rec.wins / max(rec.games, 1)
-            out[f"record_ab{depth}_openings"] = [rec.wins, rec.draws, rec.losses]
-            if arena.settings.play_endgame:
-                alone = arena.player(arena.champion, endgame=False)
-                rec = against(game, alone, AlphaBetaPlayer(game, depth), games, random.Random(5))
-                out[f"win_rate_ab{depth}_search"] = rec.wins / max(rec.games, 1)
-                out[f"record_ab{depth}_search"] = [rec.wins, rec.draws, rec.losses]
+        out.update(records(arena, games, max(workers, 1)))
     return out
 
 

@@ -177,7 +177,7 @@ def play(profile: str, game: str | None, second: bool, simulations: int | None, 
 
     from harness.games import get_game
     from harness.games.arena import ArenaSettings
-    from harness.games.mcts import MCTSConfig, MCTSPlayer
+    from harness.games.mcts import MCTSPlayer
     from harness.games.net import GraphEvaluator
     from harness.games.persist import champion_row, check_encoding
     from harness.graph import checkpoint
@@ -190,8 +190,7 @@ def play(profile: str, game: str | None, second: bool, simulations: int | None, 
         graph = checkpoint.load(Path(prof.path) / row["checkpoint"], device="cpu")
     settings = ArenaSettings.for_game(g)
     sims = simulations or settings.play_simulations
-    bot = MCTSPlayer(GraphEvaluator(graph, g),
-                     MCTSConfig(simulations=sims, endgame=settings.play_endgame))  # fmt: skip
+    bot = MCTSPlayer(GraphEvaluator(graph, g), settings.play_config(sims))
     rng = random.Random(seed)
     me = 2 if second else 1
     state = g.initial()

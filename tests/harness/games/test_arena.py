@@ -217,7 +217,7 @@ def test_champions_play_with_the_endgame_solver_and_tournaments_search_alone() -
     config = arena.player(member).config  # type: ignore[attr-defined]
     assert config.endgame and config.simulations == arena.settings.play_simulations
     assert not arena.player(member, 50).config.endgame  # type: ignore[attr-defined]
-    assert not arena.player(member, endgame=False).config.endgame  # type: ignore[attr-defined]
+    assert not arena.player(member, solvers=False).config.endgame  # type: ignore[attr-defined]
     off = Arena(game, ArenaSettings.for_game(game, population=1, budget=2000, play_endgame=False))
     off.seed()
     assert not off.player(off.members[0]).config.endgame  # type: ignore[attr-defined]

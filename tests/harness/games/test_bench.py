@@ -32,3 +32,23 @@ def test_bench_rejects_bad_options() -> None:
     """Non-positive budgets are refused before anything runs."""
     out = CliRunner().invoke(bench, ["connect4", "--minutes", "0"])
     assert isinstance(out.exception, ConfigError)
+
+
+@pytest.mark.slow
+def test_connect4_records_are_the_same_in_worker_processes() -> None:
+    """The champion's series against alpha-beta give the same records in 2 processes as in
+    this one, with and without the endgame solver, each over the games asked for."""
+    from harness.games import ConnectFour
+    from harness.games.arena import Arena, ArenaSettings
+    from harness.games.bench import records
+
+    game = ConnectFour()
+    arena = Arena(game, ArenaSettings.for_game(game, population=1, budget=2000,
+                                               play_simulations=4))  # fmt: skip
+    arena.seed()
+    arena.champion = arena.members[0]
+    alone = records(arena, 2, 1)
+    assert records(arena, 2, 2) == alone
+    for key in ("ab2", "ab4", "ab2_openings", "ab4_openings", "ab2_search", "ab4_search"):
+        assert sum(alone[f"record_{key}"]) == 2
+        assert alone[f"win_rate_{key}"] == alone[f"record_{key}"][0] / 2
