@@ -79,12 +79,12 @@ class ArenaSettings:
     @classmethod
     def for_game(cls, game: Game, **overrides: Any) -> ArenaSettings:
         """Return the defaults of a game (connect-four: bigger graphs, depths 2 and 4, 128
-        self-play games a generation, the families that learn it fastest per second, 800
+        self-play games a generation, the families that learn it fastest per second, 3,200
         simulations a move in play and 50 in tournaments)."""
         base = cls()
         if game.name == "connect4":
             base = replace(base, budget=30_000, max_params=200_000, depths=(2, 4), eval_games=6,
-                           selfplay_games=128, simulations=64, play_simulations=800,
+                           selfplay_games=128, simulations=64, play_simulations=3200,
                            score_simulations=64, tournament_simulations=50,
                            families=("transformer", "mlp", "cnn"))  # fmt: skip
         return replace(base, **{k: v for k, v in overrides.items() if v is not None})

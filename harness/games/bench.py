@@ -9,7 +9,8 @@ against alpha-beta depth 2 and 4 at the end: from the empty board (the target's 
 alpha-beta's random choice among equal moves varies the games, so they follow a few lines),
 and from OPENING random moves, each opening played once with each colour. The champion
 plays as `insitu play` does (`play_simulations`, and the endgame solver from 26 empty cells);
-the "search only" columns replay the empty-board games without the solver.
+the "search only" columns replay the empty-board games without the solver. The series are
+played side by side in `--threads` processes after the arena (`records`).
 """
 
 from __future__ import annotations
