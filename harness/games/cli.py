@@ -189,8 +189,7 @@ def play(profile: str, game: str | None, second: bool, simulations: int | None, 
         check_encoding(Path(prof.path) / row["checkpoint"], g)
         graph = checkpoint.load(Path(prof.path) / row["checkpoint"], device="cpu")
     settings = ArenaSettings.for_game(g)
-    sims = simulations or settings.play_simulations
-    bot = MCTSPlayer(GraphEvaluator(graph, g), settings.play_config(sims))
+    bot = MCTSPlayer(GraphEvaluator(graph, g), settings.play_config(simulations))
     rng = random.Random(seed)
     me = 2 if second else 1
     state = g.initial()
