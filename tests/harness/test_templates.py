@@ -72,12 +72,12 @@ def test_config_pools_match_the_heads() -> None:
     assert set(POOLS) == set(HEAD_POOLS)
 
 
-def test_spoken_digits_template_convolves_and_max_pools() -> None:
-    """spoken-digits seeds get the conv audio stem and a max-pooling classify head."""
+def test_spoken_digits_template_convolves_and_pools_mean_and_max() -> None:
+    """spoken-digits seeds get the conv audio stem and a mean-plus-max classify head; digits max."""
     from harness.evolve.seeding import stem_args
 
     _, cfg = load_template("spoken-digits")
     assert stem_args(cfg.model)["audio"] == {"mels": 32, "stride": 1, "convs": 3,
                                              "channels": cfg.model.audio_channels}
-    assert cfg.task("spoken-digits").pool == "max"
+    assert cfg.task("spoken-digits").pool == "meanmax"
     assert load_template("digits")[1].task("digits").pool == "max"
