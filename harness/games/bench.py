@@ -102,8 +102,6 @@ def _never_loses(arena: Any, games: int) -> int:
 
 def _record(job: tuple[Any, ...]) -> list[int]:
     """Return [wins, draws, losses] of one champion-vs-alpha-beta series (a worker job)."""
-    import torch
-
     from harness.games import get_game
     from harness.games.mcts import MCTSPlayer
     from harness.games.net import GraphEvaluator
@@ -111,7 +109,6 @@ def _record(job: tuple[Any, ...]) -> list[int]:
     from harness.games.pool import rebuild
     from harness.games.tournament import against
 
-    torch.set_num_threads(1)
     name, genome, weights, config, depth, games, seed, opening = job
     game = get_game(name)
     player = MCTSPlayer(GraphEvaluator(rebuild(genome, weights), game), config)
@@ -125,9 +122,9 @@ def records(arena: Any, games: int, workers: int) -> dict[str, Any]:
 
     Each series (empty board; `OPENING` random moves; empty board with the search alone,
     when the champion plays with solvers) has its own seeded generator, so the series are
-    played side by side in `workers` processes with the same results as one after another.
+    played side by side in `workers` processes (0: in this one) with the same results.
     """
-    from harness.games.pool import weights_of
+    from harness.games.pool import SelfPlayPool, weights_of
 
     champ, s = arena.champion, arena.settings
     genome, weights = champ.graph.genome, weights_of(champ.graph)
@@ -139,12 +136,11 @@ def records(arena: Any, games: int, workers: int) -> dict[str, Any]:
             series[f"ab{depth}_search"] = (s.play_config(solvers=False), depth, 5, 0)
     jobs = [(arena.game.name, genome, weights, cfg, depth, games, seed, opening)
             for cfg, depth, seed, opening in series.values()]  # fmt: skip
-    if workers > 1:
-        ctx = multiprocessing.get_context("spawn")
-        with cf.ProcessPoolExecutor(workers, mp_context=ctx) as pool:
-            done = list(pool.map(_record, jobs))
-    else:
-        done = [_record(job) for job in jobs]
+    pool = SelfPlayPool(workers)
+    try:
+        done = pool.map(_record, jobs)
+    finally:
+        pool.close()
     out: dict[str, Any] = {}
     for key, (wins, draws, losses) in zip(series, done, strict=True):
         out[f"win_rate_{key}"] = wins / max(wins + draws + losses, 1)
@@ -187,7 +183,7 @@ def learn(game_name: str, minutes: float, games: int, seed: int, progress: Any,
                            "phase_s": {k: round(v, 1) for k, v in arena.seconds.items()},
                            }  # fmt: skip
     if game.name == "connect4" and arena.champion is not None:
-        out.update(records(arena, games, max(workers, 1)))
+        out.update(records(arena, games, workers))
     return out
 
 

@@ -47,7 +47,7 @@ def test_connect4_records_are_the_same_in_worker_processes() -> None:
                                                play_simulations=4))  # fmt: skip
     arena.seed()
     arena.champion = arena.members[0]
-    alone = records(arena, 2, 1)
+    alone = records(arena, 2, 0)
     assert records(arena, 2, 2) == alone
     for key in ("ab2", "ab4", "ab2_openings", "ab4_openings", "ab2_search", "ab4_search"):
         assert sum(alone[f"record_{key}"]) == 2
