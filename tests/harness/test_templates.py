@@ -81,3 +81,20 @@ def test_spoken_digits_template_convolves_and_pools_mean_and_max() -> None:
                                              "channels": cfg.model.audio_channels}
     assert cfg.task("spoken-digits").pool == "meanmax"
     assert load_template("digits")[1].task("digits").pool == "max"
+
+
+def test_spoken_digits_template_seeds_mlp_bodies_of_several_sizes() -> None:
+    """spoken-digits seeds a population of mlp bodies only, at several budgets, all under it."""
+    import random
+
+    from harness.evolve.seeding import TaskPlan, seed_genomes
+    from harness.graph.build import Graph
+
+    _, cfg = load_template("spoken-digits")
+    heads = {"spoken-digits": {"op": "classify", "args": {"classes": 10, "pool": "meanmax"}}}
+    plan = TaskPlan(["spoken-digits"], heads, ["audio"], {"spoken-digits": "label"}, 3000, 40_000)
+    genomes = seed_genomes(plan, cfg.model, 4, random.Random(0), 45_000)
+    graphs = [Graph(g, device="cpu") for g in genomes]
+    assert {g.family for g in graphs} == {"mlp"}
+    sizes = [g.num_parameters() for g in graphs]
+    assert len(set(sizes)) >= 2 and max(sizes) <= 45_000, sizes
