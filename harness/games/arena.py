@@ -69,6 +69,9 @@ class ArenaSettings:
     seed: int = 0
     workers: int = 0  # self-play processes (0: in the arena's own process)
     stem: str = "text"  # "board": seeds read the board through 3x3 convolutions
+    final_games: int = 0  # per fixed opponent and member in the finals that crown (0: none)
+    final_simulations: int | None = None  # per move in the finals (None: play / 8)
+    final_share: float = 0.2  # share of a timed run kept for the finals
 
     def play_config(self, simulations: int | None = None, solvers: bool = True) -> MCTSConfig:
         """Return the search settings of a champion in play: `play_simulations` (or
@@ -80,13 +83,15 @@ class ArenaSettings:
     def for_game(cls, game: Game, **overrides: Any) -> ArenaSettings:
         """Return the defaults of a game (connect-four: bigger graphs, depths 2 and 4, 128
         self-play games a generation, the families that learn it fastest per second, 3,200
-        simulations a move in play and 50 in tournaments)."""
+        simulations a move in play and 50 in tournaments; finals, when `final_games` is set, at
+        400 simulations a move in the last fifth of a timed run)."""
         base = cls()
         if game.name == "connect4":
             base = replace(base, budget=30_000, max_params=200_000, depths=(2, 4), eval_games=6,
                            selfplay_games=128, simulations=64, play_simulations=3200,
                            score_simulations=64, tournament_simulations=50,
-                           families=("transformer", "mlp", "cnn"))  # fmt: skip
+                           families=("transformer", "mlp", "cnn"),
+                           final_simulations=400)  # fmt: skip
         return replace(base, **{k: v for k, v in overrides.items() if v is not None})
 
 
@@ -259,9 +264,40 @@ class Arena:
         self.generation += 1
         return True
 
-    def _rank(self, c: Contestant) -> tuple[float, float, int]:
-        """Return the key that orders contestants: fitness, Elo, then the younger."""
-        return (c.fitness if c.fitness is not None else -1.0, self.standings.rating(c.id), c.birth)
+    def _rank(self, c: Contestant) -> tuple[float, float, float, int]:
+        """Return the key that orders contestants: final fitness (after the finals), fitness,
+        Elo, then the younger."""
+        return (c.metrics.get("final_fitness", -1.0),
+                c.fitness if c.fitness is not None else -1.0, self.standings.rating(c.id),
+                c.birth)  # fmt: skip
+
+    def finals(self) -> bool:
+        """Crown the champion by a longer match of every member against the fixed opponents;
+        return whether the finals were played.
+
+        1. Score every member (each in a worker) with `final_games` games per fixed opponent
+           at `final_simulations` a move, with the endgame solver as in play.
+        2. Keep each member's scores as `final_*` metrics; the best final fitness is champion
+           (ties: fitness, Elo, then the younger); store and report as after a generation.
+        """
+        s = self.settings
+        if not s.final_games or len(self.members) < 2:
+            return False
+        start = time.monotonic()
+        sims = s.final_simulations or max(8, s.play_simulations // 8)
+        scores = self.pool.map(run_score, [
+            ScoreJob(self.game.name, m.graph.genome, weights_of(m.graph), s.depths,
+                     s.final_games, sims, self.rng.getrandbits(31), endgame=s.play_endgame)
+            for m in self.members])
+        for m, metrics in zip(self.members, scores, strict=True):
+            m.metrics.update({f"final_{k}": v for k, v in metrics.items()})
+        self.champion = max(self.members, key=self._rank)
+        self.seconds["finals"] = self.seconds.get("finals", 0.0) + time.monotonic() - start
+        if self.store is not None:
+            self.store.save_generation(self)
+        if self.on_generation is not None:
+            self.on_generation(self.generation - 1, self.rows())
+        return True
 
     def breed(self) -> Contestant | None:
         """Replace the worst non-champion by a mutated child of a tournament-picked parent."""
@@ -301,9 +337,11 @@ class Arena:
 
     # ------------------------------------------------------------------------------ the loop
     def run(self, seconds: float | None = None, generations: int | None = None) -> ArenaResult:
-        """Run generations until the time or generation budget is spent; return the result."""
+        """Run generations until the time or generation budget is spent (less `final_share` of
+        the time, kept for the `finals` that crown the champion); return the result."""
         start = time.monotonic()
-        deadline = None if seconds is None else start + seconds
+        keep = self.settings.final_share if self.settings.final_games else 0.0
+        deadline = None if seconds is None else start + seconds * (1.0 - keep)
         stopped = "goal"
         done = 0
         try:
@@ -317,6 +355,8 @@ class Arena:
                     stopped = "deadline"
                     break
                 done += 1
+            if done:
+                self.finals()
         except KeyboardInterrupt:
             stopped = "interrupted"
         finally:

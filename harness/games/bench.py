@@ -149,8 +149,10 @@ def records(arena: Any, games: int, workers: int) -> dict[str, Any]:
 
 
 def learn(game_name: str, minutes: float, games: int, seed: int, progress: Any,
-          population: int | None = None, workers: int = 0) -> dict[str, Any]:  # fmt: skip
-    """Run an arena for `minutes`; return when (arena seconds) its champion first never lost."""
+          population: int | None = None, workers: int = 0,
+          finals: int = 0) -> dict[str, Any]:  # fmt: skip
+    """Run an arena for `minutes` (with `finals` games per fixed opponent in its last fifth);
+    return when (arena seconds) its champion first never lost."""
     import torch
 
     from harness.games import get_game
@@ -159,12 +161,14 @@ def learn(game_name: str, minutes: float, games: int, seed: int, progress: Any,
     torch.set_num_threads(1)  # micro-graphs: one intra-op thread (parallelism is processes)
     game = get_game(game_name)
     arena = Arena(game, ArenaSettings.for_game(game, seed=seed, population=population,
-                                               workers=workers))  # fmt: skip
+                                               workers=workers, final_games=finals))  # fmt: skip
     spent, first, generations = 0.0, None, 0
+    keep = arena.settings.final_share if arena.settings.final_games else 0.0
+    search = minutes * 60 * (1.0 - keep)  # the rest of the time is the finals'
     try:
-        while spent < minutes * 60:
+        while spent < search:
             start = time.monotonic()
-            arena.generation_step(deadline=start + minutes * 60 - spent)
+            arena.generation_step(deadline=start + search - spent)
             spent += time.monotonic() - start
             generations += 1
             if game.name == "tictactoe":
@@ -176,11 +180,20 @@ def learn(game_name: str, minutes: float, games: int, seed: int, progress: Any,
                     break
             else:
                 progress(f"generation {generations - 1}: {spent:.0f} s")
+        if first is None and generations:
+            start = time.monotonic()
+            if arena.finals():
+                spent += time.monotonic() - start
+                progress(f"finals: {spent:.0f} s")
     finally:
         arena.close()
     out: dict[str, Any] = {"arena_s": spent, "generations": generations,
                            "first_never_loses_s": first,
                            "phase_s": {k: round(v, 1) for k, v in arena.seconds.items()},
+                           "finals": [{"id": r["id"], "family": r["family"],
+                                       "champion": r["champion"], "fitness": r["fitness"],
+                                       "final_fitness": r["metrics"].get("final_fitness")}
+                                      for r in arena.rows() if "final_fitness" in r["metrics"]],
                            }  # fmt: skip
     if game.name == "connect4" and arena.champion is not None:
         out.update(records(arena, games, workers))
@@ -189,7 +202,7 @@ def learn(game_name: str, minutes: float, games: int, seed: int, progress: Any,
 
 def run_bench(
     game: str, minutes: float, games: int, threads: int, seed: int, speed_seconds: float,
-    progress: Any, population: int | None = None,
+    progress: Any, population: int | None = None, finals: int = 0,
 ) -> Any:  # fmt: skip
     """Measure speed and learning of one game; return a BenchReport."""
     import os
@@ -210,7 +223,7 @@ def run_bench(
                               metrics={key: value}, notes=note))  # fmt: skip
     progress(f"arena for up to {minutes:g} min")
     start = time.monotonic()
-    learned = learn(game, minutes, games, seed, progress, population, threads)
+    learned = learn(game, minutes, games, seed, progress, population, threads, finals)
     metrics: dict[str, float | None] = {"generations": float(learned["generations"])}
     if learned.get("first_never_loses_s") is not None:
         metrics["first_never_loses_s"] = learned["first_never_loses_s"]
@@ -221,7 +234,7 @@ def run_bench(
     rows.append(Contender("arena", "insitu", wall_s=time.monotonic() - start, metrics=metrics,
                           notes=f"{learned['arena_s']:.0f} s of arena time, {threads} workers; "
                           + ", ".join(f"{k} {v:.0f} s" for k, v in learned["phase_s"].items()),
-                          details={"phase_s": learned["phase_s"],
+                          details={"phase_s": learned["phase_s"], "finals": learned["finals"],
                                    **{k: v for k, v in learned.items()
                                       if k.startswith("record_")}}))  # fmt: skip
     columns = [Column("games/min", "games_per_min", "{:.1f}"), Column("sims/s", "sims_per_s",
@@ -254,7 +267,7 @@ def run_bench(
             ),
         ]
     settings = {"game": game, "minutes": minutes, "games": games, "threads": threads,
-                "seed": seed, "population": population or "default",
+                "seed": seed, "population": population or "default", "finals": finals,
                 "load_avg_1m": round(load, 2)}  # fmt: skip
     return BenchReport(game, settings, rows, columns, targets, flops_unit="move")
 
@@ -285,9 +298,11 @@ def _command(game: str, minutes: float, games: int) -> click.Command:
     )
     @click.option("--seed", type=int, default=0, show_default=True)
     @click.option("--population", type=int, help="Arena population (default: the game's).")
+    @click.option("--finals", type=click.IntRange(0), default=0, show_default=True,
+                  help="Finals games per fixed opponent in the last fifth (as `insitu arena`).")
     @json_option
     def command(minutes: float, games: int, threads: int, speed_seconds: float, seed: int,
-                population: int | None, as_json: bool) -> None:  # fmt: skip
+                population: int | None, finals: int, as_json: bool) -> None:  # fmt: skip
         """Self-play games/min, MCTS simulations/s, and how fast the arena learns the game."""
         import json
 
@@ -298,7 +313,7 @@ def _command(game: str, minutes: float, games: int) -> click.Command:
                               "pass positive values")  # fmt: skip
         report = run_bench(game, minutes, games, threads, seed, speed_seconds,
                            lambda line: click.echo(f"... {line}", err=True),
-                           population)  # fmt: skip
+                           population, finals)  # fmt: skip
         click.echo(json.dumps(report.to_dict(), indent=2) if as_json else report.render())
 
     return command

@@ -36,16 +36,18 @@ def _fmt(value: float | None, pct: bool = True) -> str:
 def arena_table(rows: list[dict[str, Any]], opponents: list[str]) -> str:
     """Return the live arena table: Elo, tournament record and scores vs the fixed opponents."""
     out = []
+    finals = any("final_fitness" in r["metrics"] for r in rows)
     for r in rows:
         m = r["metrics"]
         vs = [f"{_fmt(m.get(f'vs_{o}'))} ({int(m.get(f'vs_{o}_losses', 0))}L)" for o in opponents]
+        final = [_fmt(m.get("final_fitness"), pct=False)] if finals else []
         out.append([
             str(r["rank"]), r["id"][-8:], "*" if r["champion"] else "", r["family"],
             f"{r['params']:,}", f"{r['elo']:.0f}", f"{r['wins']}-{r['draws']}-{r['losses']}",
-            *vs, _fmt(r["fitness"], pct=False), r["operator"][:24],
+            *vs, _fmt(r["fitness"], pct=False), *final, r["operator"][:24],
         ])  # fmt: skip
     header = ["#", "id", "champ", "family", "params", "elo", "w-d-l", *[f"vs {o}" for o in
-              opponents], "fitness", "made by"]  # fmt: skip
+              opponents], "fitness", *(["finals"] if finals else []), "made by"]  # fmt: skip
     return table(out, header)
 
 
@@ -71,14 +73,19 @@ def arena_table(rows: list[dict[str, Any]], opponents: list[str]) -> str:
 @click.option("--stem", type=click.Choice(["text", "board"]), default=None,
               help="How seeds read the board: token embeddings (text, the default) or 3x3 "
               "convolutions over it (board).")
+@click.option("--finals", "final_games", type=click.IntRange(0), default=None,
+              help="Keep the last fifth of a timed run for finals: every member plays N games "
+              "per fixed opponent with the endgame solver (connect-four: 400 simulations a "
+              "move, tic-tac-toe: an eighth of --simulations) and the best is champion "
+              "(default 0: no finals).")
 @click.option("--workers", type=click.IntRange(0), default=2, show_default=True,
               help="Worker processes for self-play, training and scoring (0: none).")
 @json_option
 def arena(
     profile: str, game: str | None, minutes: float | None, generations: int | None,
     population: int | None, seed: int | None, verify: int, selfplay_games: int | None,
-    simulations: int | None, eval_games: int | None, stem: str | None, workers: int,
-    as_json: bool,
+    simulations: int | None, eval_games: int | None, stem: str | None,
+    final_games: int | None, workers: int, as_json: bool,
 ) -> None:  # fmt: skip
     """Evolve and self-play a population at a game, with a live table of Elo and results."""
     import torch
@@ -104,7 +111,7 @@ def arena(
             families=tuple(f for f in prof.config.model.families) or None,
             max_params=prof.config.model.max_params, selfplay_games=selfplay_games,
             play_simulations=simulations, score_simulations=simulations,
-            eval_games=eval_games, workers=workers, stem=stem,
+            eval_games=eval_games, workers=workers, stem=stem, final_games=final_games,
         )  # fmt: skip
         names: list[str] = []
 
@@ -114,7 +121,8 @@ def arena(
                 return
             if live:
                 click.echo("\x1b[H\x1b[2J", nl=False)
-            click.echo(f"{g.name} arena, generation {generation}")
+            finals = any("final_fitness" in r["metrics"] for r in rows)
+            click.echo(f"{g.name} arena, generation {generation}{' (finals)' if finals else ''}")
             click.echo(arena_table(rows, names))
 
         runner = Arena(g, settings, ArenaStore(prof), report)

@@ -104,6 +104,7 @@ class ScoreJob:
     games: int
     simulations: int
     seed: int
+    endgame: bool = False  # keep to the endgame solver's proven moves, as in play
 
 
 def run_score(job: ScoreJob) -> dict[str, float]:
@@ -115,7 +116,8 @@ def run_score(job: ScoreJob) -> dict[str, float]:
 
     game = get_game(job.game)
     graph = rebuild(job.genome, job.weights)
-    player = MCTSPlayer(GraphEvaluator(graph, game), MCTSConfig(simulations=job.simulations))
+    player = MCTSPlayer(GraphEvaluator(graph, game), MCTSConfig(simulations=job.simulations,
+                                                               endgame=job.endgame))
     return score_against(game, player, fixed_opponents(game, job.depths), job.games,
                          random.Random(job.seed))  # fmt: skip
 

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from harness.cli import cli
 from harness.config import TaskConfig
 from harness.errors import ConfigError, EvolutionError
-from harness.games import TicTacToe
+from harness.games import TicTacToe, get_game
 from harness.games.arena import Arena, ArenaSettings
 from harness.games.net import seed_genome
 from harness.games.persist import ArenaStore, champion_row, ratings
@@ -221,3 +221,36 @@ def test_champions_play_with_the_endgame_solver_and_tournaments_search_alone() -
     off = Arena(game, ArenaSettings.for_game(game, population=1, budget=2000, play_endgame=False))
     off.seed()
     assert not off.player(off.members[0]).config.endgame  # type: ignore[attr-defined]
+
+
+def test_finals_score_every_member_again_and_crown_the_best() -> None:
+    """With final games, a run ends in finals: every member gets final scores, the best final
+    fitness is the stored champion, and the callback sees the finals table."""
+    game = TicTacToe()
+    seen: list[list[dict]] = []
+    with Profile.create("ttt", "tictactoe") as prof:
+        settings = ArenaSettings.for_game(game, **TINY, final_games=2, final_simulations=6)
+        arena = Arena(game, settings, ArenaStore(prof), lambda g, rows: seen.append(rows))
+        result = arena.run(generations=1)
+        assert len(seen) == 2 and all("final_fitness" in r["metrics"] for r in seen[-1])
+        best = max(r["metrics"]["final_fitness"] for r in result.rows)
+        (champ,) = [r for r in result.rows if r["champion"]]
+        assert champ["metrics"]["final_fitness"] == best and champ["rank"] == 1
+        assert champion_row(prof.store, "tictactoe")["individual_id"] == result.champion
+        assert "finals" in arena.seconds
+    plain = Arena(game, ArenaSettings.for_game(game, **TINY))
+    assert not plain.finals()  # tic-tac-toe plays no finals by default
+    assert ArenaSettings.for_game(get_game("connect4")).final_games == 0  # opt-in
+
+
+def test_arena_command_plays_finals_when_asked() -> None:
+    """`insitu arena --finals N` ends with the finals table (a `finals` column) after the
+    generation's table."""
+    Profile.create("ttt", "tictactoe").close()
+    args = ["arena", "-p", "ttt", "--generations", "1", "--population", "2", "--selfplay-games",
+            "2", "--simulations", "8", "--eval-games", "2", "--finals", "1", "--workers", "0"]
+    out = CliRunner().invoke(cli, args)
+    assert out.exit_code == 0, out.output
+    before, finals = out.output.split("generation 0 (finals)")
+    assert "arena, generation 0" in before and " finals " not in before
+    assert " finals " in finals.splitlines()[1] and "champion" in finals
