@@ -73,6 +73,10 @@ class ArenaSettings:
     final_simulations: int | None = None  # per move in the finals (None: play / 8)
     final_share: float = 0.2  # share of a timed run kept for the finals
 
+    def search_share(self) -> float:
+        """Return the share of a timed run for generations (the rest is the finals')."""
+        return 1.0 - (self.final_share if self.final_games else 0.0)
+
     def play_config(self, simulations: int | None = None, solvers: bool = True) -> MCTSConfig:
         """Return the search settings of a champion in play: `play_simulations` (or
         `simulations`) and, with `solvers`, the endgame solver when `play_endgame`."""
@@ -340,8 +344,7 @@ class Arena:
         """Run generations until the time or generation budget is spent (less `final_share` of
         the time, kept for the `finals` that crown the champion); return the result."""
         start = time.monotonic()
-        keep = self.settings.final_share if self.settings.final_games else 0.0
-        deadline = None if seconds is None else start + seconds * (1.0 - keep)
+        deadline = None if seconds is None else start + seconds * self.settings.search_share()
         stopped = "goal"
         done = 0
         try:

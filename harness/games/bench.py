@@ -163,8 +163,7 @@ def learn(game_name: str, minutes: float, games: int, seed: int, progress: Any,
     arena = Arena(game, ArenaSettings.for_game(game, seed=seed, population=population,
                                                workers=workers, final_games=finals))  # fmt: skip
     spent, first, generations = 0.0, None, 0
-    keep = arena.settings.final_share if arena.settings.final_games else 0.0
-    search = minutes * 60 * (1.0 - keep)  # the rest of the time is the finals'
+    search = minutes * 60 * arena.settings.search_share()  # the rest is the finals'
     try:
         while spent < search:
             start = time.monotonic()

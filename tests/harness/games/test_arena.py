@@ -241,6 +241,7 @@ def test_finals_score_every_member_again_and_crown_the_best() -> None:
     plain = Arena(game, ArenaSettings.for_game(game, **TINY))
     assert not plain.finals()  # tic-tac-toe plays no finals by default
     assert ArenaSettings.for_game(get_game("connect4")).final_games == 0  # opt-in
+    assert settings.search_share() == pytest.approx(0.8) and plain.settings.search_share() == 1.0
 
 
 def test_arena_command_plays_finals_when_asked() -> None:
