@@ -8,7 +8,7 @@ every generation; checking time is not counted); for connect-four, the champion'
 against alpha-beta depth 2 and 4 at the end: from the empty board (the target's measure; only
 alpha-beta's random choice among equal moves varies the games, so they follow a few lines),
 and from OPENING random moves, each opening played once with each colour. The champion
-plays as `insitu play` does (`play_simulations`, and the endgame solver from 26 empty cells);
+plays as `insitu play` does (`play_simulations`, and the endgame solver from 30 empty cells);
 the "search only" columns replay the empty-board games without the solver. The series are
 played side by side in `--threads` processes after the arena (`records`).
 """

@@ -99,8 +99,9 @@ class ConnectFour(Game):
     search_order: ClassVar[tuple[int, ...] | None] = CENTRE_FIRST
     codes: ClassVar[int] = CODES
     encoding: ClassVar[str] = "cells+threats"
-    #: `solve` answers positions with at most this many empty cells (`c4endgame`).
-    endgame_empty: ClassVar[int] = 26
+    #: `solve` answers positions with at most this many empty cells (`c4endgame`): from 30,
+    #: a champion's games against alpha-beta were decided inside its reach (docs/games.md).
+    endgame_empty: ClassVar[int] = 30
 
     def solve(self, state: State) -> dict[int, int] | None:
         """Return the exact result of every legal move once at most `endgame_empty` cells

@@ -12,6 +12,10 @@ from harness.games.mcts import MCTSConfig, MCTSPlayer, UniformEvaluator
 #: A game of a champion against alpha-beta depth 2: after these 17 moves (25 empty cells)
 #: only column 4 wins for the player to move (O); the champion played column 6 and drew.
 MISSED_WIN = "44323465334226546"
+#: A game of a 10-minute champion (X, first to move) against alpha-beta depth 2: after these
+#: 12 moves (30 empty cells) only column 1 keeps the draw; the champion played column 2 and
+#: lost ten moves later. A depth-limited search of 24 plies does not prove those losses.
+LOST_AT_30 = "444544555521"
 
 
 def play(game: ConnectFour, moves: str) -> State:
@@ -59,6 +63,7 @@ def test_solve_answers_only_small_endgames_and_respects_its_node_limit() -> None
     """`solve` is None early in the game and past the node limit; finished games have none."""
     game = ConnectFour()
     assert game.solve(game.initial()) is None
+    assert game.solve(play(game, "44454455552")) is None  # 31 empty: past its reach
     s = play(game, MISSED_WIN)
     values = game.solve(s)
     assert values is not None and values[3] == 1
@@ -77,6 +82,16 @@ def test_a_player_with_the_endgame_solver_plays_the_only_winning_move() -> None:
     assert solved.choose(game, s, random.Random(0)) == 3
     assert solved.choose_many(game, [s, s], random.Random(0)) == [3, 3]
     assert game.solve(s)[plain.choose(game, s, random.Random(0))] < 1  # type: ignore[index]
+
+
+def test_the_solver_reaches_30_empty_cells_and_keeps_the_player_off_a_losing_move() -> None:
+    """At 30 empty cells the solver proves that only column 1 holds (the others lose to a
+    bottom-row threat), and a player with it plays column 1 where the plain search does not."""
+    game = ConnectFour()
+    s = play(game, LOST_AT_30)
+    assert game.solve(s) == {0: 0, 1: -1, 2: -1, 3: -1, 4: -1, 5: -1, 6: -1}
+    solved = MCTSPlayer(UniformEvaluator(game), MCTSConfig(simulations=50, endgame=True))
+    assert solved.choose(game, s, random.Random(0)) == 0
 
 
 def test_in_a_drawn_endgame_the_player_sets_the_most_traps() -> None:
