@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -14,7 +16,9 @@ torch.set_num_threads(1)
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 # the native step engine is compiled once per test session into a temp folder, not ~/.cache
-os.environ.setdefault("INSITU_CACHE", tempfile.mkdtemp(prefix="insitu-test-cache-"))
+if "INSITU_CACHE" not in os.environ:
+    os.environ["INSITU_CACHE"] = tempfile.mkdtemp(prefix="insitu-test-cache-")
+    atexit.register(shutil.rmtree, os.environ["INSITU_CACHE"], ignore_errors=True)
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 DATA = SHARED / "data"

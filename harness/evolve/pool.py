@@ -14,6 +14,7 @@ import ctypes
 import dataclasses
 import multiprocessing
 import os
+import shutil
 import signal
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
@@ -160,11 +161,13 @@ class PoolEvaluator(Evaluator):
         self.memory_mb = memory_mb
         self.fn = fn or EVAL_FN
         self.poll_s = poll_s
-        self._markers = tempfile.mkdtemp(prefix="insitu-evolve-")
+        self._markers: str | None = None  # made with the pool, removed by close()
         self._pool: cf.ProcessPoolExecutor | None = None
 
     def _executor(self) -> cf.ProcessPoolExecutor:
         if self._pool is None:
+            if self._markers is None:
+                self._markers = tempfile.mkdtemp(prefix="insitu-evolve-")
             self._pool = cf.ProcessPoolExecutor(
                 max_workers=self.workers,
                 mp_context=multiprocessing.get_context("spawn"),
@@ -188,7 +191,7 @@ class PoolEvaluator(Evaluator):
         if not self.memory_mb:
             return None
         for pid in self._pids():
-            if rss_mb(pid) > self.memory_mb:
+            if rss_mb(pid) > self.memory_mb and self._markers is not None:
                 marker = Path(self._markers) / str(pid)
                 key = int(marker.read_text()) if marker.exists() else None
                 try:
@@ -263,15 +266,16 @@ class PoolEvaluator(Evaluator):
             self._pool = None
 
     def close(self, kill: bool = False) -> None:
-        """Shut the pool down (killing busy workers when `kill`)."""
-        if self._pool is None:
-            return
-        if kill:
-            for pid in self._pids():
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except OSError:
-                    pass
-        self._pool.shutdown(wait=not kill, cancel_futures=True)
-        self._pool = None
-
+        """Shut the pool down (killing busy workers when `kill`) and remove its marker folder."""
+        if self._pool is not None:
+            if kill:
+                for pid in self._pids():
+                    try:
+                        os.kill(pid, signal.SIGKILL)
+                    except OSError:
+                        pass
+            self._pool.shutdown(wait=not kill, cancel_futures=True)
+            self._pool = None
+        if self._markers is not None:
+            shutil.rmtree(self._markers, ignore_errors=True)
+            self._markers = None

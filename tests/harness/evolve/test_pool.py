@@ -44,14 +44,17 @@ def test_the_inline_evaluator_stops_when_fit_says_so(tmp_path):
 
 @pytest.mark.slow
 def test_a_worker_above_the_memory_bound_is_stopped_and_others_finish(tmp_path):
-    """Seed 1 allocates 900 MiB: its worker is killed; the others finish normally."""
+    """Seed 1 allocates 900 MiB: its worker is killed; the others finish; close() tidies up."""
     sys.path.insert(0, str(HERE))  # spawn workers import `helpers` by name
     try:
         from helpers import hungry_eval  # type: ignore[import-not-found]
 
         pool = PoolEvaluator(workers=2, memory_mb=700, fn=hungry_eval)
         results = dict(pool.evaluate(_specs(tmp_path, 3)))
+        markers = Path(str(pool._markers))
+        assert markers.is_dir()
         pool.close()
+        assert not markers.exists()  # no empty insitu-evolve-* folder left in /tmp
     finally:
         sys.path.remove(str(HERE))
     assert sorted(results) == [0, 1, 2]
