@@ -121,6 +121,15 @@ def check_teachers() -> Iterable[Check]:
     yield Check("teachers", True, detail)
 
 
+#: plurals that are not the noun plus "s"
+PLURALS = {"modality": "modalities", "bench": "benches"}
+
+
+def counted(n: int, noun: str) -> str:
+    """Return "1 unit", "12 units", "3 modalities": a count with its noun in the right number."""
+    return f"{n} {noun if n == 1 else PLURALS.get(noun, noun + 's')}"
+
+
 def check_plugins() -> Iterable[Check]:
     """Report plugins that failed to load, from every registry."""
     from harness import registry
@@ -133,7 +142,7 @@ def check_plugins() -> Iterable[Check]:
         yield Check("plugins", False, "; ".join(f"{k}: {v}" for k, v in broken.items()),
                     "reinstall insitu (`make setup`) or the plugin named")
     else:
-        counts = ", ".join(f"{len(r.names())} {r.kind}s" for r in registry.ALL if r.names())
+        counts = ", ".join(counted(len(r.names()), r.kind) for r in registry.ALL if r.names())
         yield Check("plugins", True, counts)
 
 

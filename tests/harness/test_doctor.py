@@ -25,3 +25,15 @@ def test_doctor_runs_cleanly() -> None:
     # These machines have no microphone: doctor must say so, with the fix.
     assert lines["microphone"].split()[0] == "MISSING"
     assert "fix:" in result.stdout
+
+
+def test_plugin_counts_read_as_english() -> None:
+    """Counts take the noun's number: one check, three modalities, eight benches."""
+    from harness.doctor import counted
+
+    assert counted(1, "check") == "1 check"
+    assert counted(12, "unit") == "12 units"
+    assert counted(3, "modality") == "3 modalities"
+    assert counted(8, "bench") == "8 benches"
+    assert counted(1, "task kind") == "1 task kind"
+    assert counted(2, "fitness function") == "2 fitness functions"
