@@ -244,12 +244,14 @@ def write_zip(target: Path, manifest: dict[str, Any], files: dict[str, bytes]) -
 def export_bundle(profile: Profile, target: str | Path, population: bool = False,
                   include_data: bool = False, license: str = DEFAULT_LICENSE,
                   progress: Progress | None = None) -> ExportResult:  # fmt: skip
-    """Export a profile to a bundle file; refuse if any known key value would be inside."""
+    """Export a profile to a bundle file (`.insitu` added to a name without it); refuse keys."""
     say = progress or (lambda f, m: None)
     path = Path(target).expanduser()
     if path.is_dir():
         raise BundleError(f"{path} is a folder", f"give a file name, e.g. {path / profile.name}"
                           f"{fmt.SUFFIX}")
+    if not path.name.lower().endswith(fmt.SUFFIX):  # `import` and `inspect` look for .insitu
+        path = path.with_name(path.name + fmt.SUFFIX)
     manifest, files, counts = collect(profile, population, include_data, license, say)
     secrets = _secrets(profile)
     for name, data in files.items():

@@ -113,3 +113,13 @@ def test_keys_never_leave_the_machine(tmp_path, insitu_home, monkeypatch):
     with pytest.raises(BundleError, match="API key"):
         export_bundle(prof, tmp_path / "leak.insitu", include_data=True)
     assert not (tmp_path / "leak.insitu").exists()
+
+
+def test_a_name_without_the_bundle_ending_gets_it(bundle_copy, tmp_path):
+    """`insitu export -p P friends` writes friends.insitu, the name import and inspect expect."""
+    prof = import_bundle(bundle_copy, "named")
+    out = export_bundle(prof, tmp_path / "friends")
+    assert out.path == tmp_path / "friends.insitu" and out.path.is_file()
+    assert not (tmp_path / "friends").exists()
+    assert export_bundle(prof, tmp_path / "v2.INSITU").path == tmp_path / "v2.INSITU"
+    assert import_bundle(out.path, "again").name == "again"
