@@ -44,3 +44,12 @@ def table(rows: list[list[str]], header: list[str]) -> str:
              for r in cells]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
+
+
+#: plurals that are not the noun plus "s"
+PLURALS = {"modality": "modalities", "bench": "benches"}
+
+
+def counted(n: int, noun: str) -> str:
+    """Return "1 unit", "12 units", "3 modalities": a count with its noun in the right number."""
+    return f"{n} {noun if n == 1 else PLURALS.get(noun, noun + 's')}"

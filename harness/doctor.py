@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness import __version__, paths
+from harness.cliutil import counted
 from harness.registry import checks
 
 
@@ -119,15 +120,6 @@ def check_teachers() -> Iterable[Check]:
             found.append(name)
     detail = f"configured in: {', '.join(found)}" if found else "none configured (optional)"
     yield Check("teachers", True, detail)
-
-
-#: plurals that are not the noun plus "s"
-PLURALS = {"modality": "modalities", "bench": "benches"}
-
-
-def counted(n: int, noun: str) -> str:
-    """Return "1 unit", "12 units", "3 modalities": a count with its noun in the right number."""
-    return f"{n} {noun if n == 1 else PLURALS.get(noun, noun + 's')}"
 
 
 def check_plugins() -> Iterable[Check]:

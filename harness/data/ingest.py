@@ -160,7 +160,7 @@ def _ingest(profile: Profile, imp: Importer, path: Path, task: TaskConfig,
             report.added += added
             report.duplicates += dupes
             report.heldout += added and split == "heldout"
-            label = _label(ex)
+            label = _label(ex) if task.kind == "label" else None  # a chat answer is no class
             if added and label is not None:
                 report.per_class[label] = report.per_class.get(label, 0) + 1
 

@@ -125,11 +125,7 @@ def evolve(profile: str, tasks: tuple[str, ...], minutes: float | None,
     if as_json:
         click.echo(json.dumps(summary.to_dict(), indent=2, default=str))
     else:
-        state = {"goal": "done", "deadline": "time is up",
-                 "interrupted": "interrupted; `insitu evolve` resumes where it stopped"}
-        click.echo(f"run {summary.run_id}: generation {summary.generation}, "
-                   f"{summary.evaluations} evaluations in {summary.seconds:.0f} s "
-                   f"({state.get(summary.stopped, summary.stopped)})")  # fmt: skip
+        click.echo(summary.line())
         if summary.leaderboard:
             click.echo(leaderboard_table(summary.leaderboard))
         if plot is not None:

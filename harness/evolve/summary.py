@@ -32,6 +32,11 @@ def board(members: list[Member], metric: str) -> list[dict[str, Any]]:
     return rows
 
 
+#: how `Summary.line` says why a run stopped
+STOPPED = {"goal": "done", "deadline": "time is up",
+           "interrupted": "interrupted; `insitu evolve` resumes where it stopped"}  # fmt: skip
+
+
 @dataclass
 class Summary:
     """The outcome of one `run` call."""
@@ -54,6 +59,15 @@ class Summary:
     def to_dict(self) -> dict[str, Any]:
         """Return the summary as JSON-able data."""
         return {**asdict(self), "front": self.front}
+
+    def line(self) -> str:
+        """Return the one-line account `insitu evolve` prints above its leaderboard."""
+        done = (f"generation {self.generation}" if self.generation >= 0
+                else "the seeds not all measured yet")  # fmt: skip
+        why = STOPPED.get(self.stopped, self.stopped)
+        n = self.evaluations
+        return (f"run {self.run_id}: {done}, {n} evaluation{'' if n == 1 else 's'} in "
+                f"{self.seconds:.0f} s ({why})")  # fmt: skip
 
 
 def stored_board(

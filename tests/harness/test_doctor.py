@@ -29,7 +29,7 @@ def test_doctor_runs_cleanly() -> None:
 
 def test_plugin_counts_read_as_english() -> None:
     """Counts take the noun's number: one check, three modalities, eight benches."""
-    from harness.doctor import counted
+    from harness.cliutil import counted
 
     assert counted(1, "check") == "1 check"
     assert counted(12, "unit") == "12 units"

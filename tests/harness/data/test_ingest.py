@@ -33,11 +33,12 @@ def test_shakespeare_tail_is_held_out(shared_data: Path) -> None:
 
 
 def test_chatterbot_yaml_pairs_and_dedupe(shared_data: Path) -> None:
-    """Chit-chat YAML gives prompt -> reply pairs; adding the same files twice adds nothing."""
+    """Chit-chat YAML gives prompt -> reply pairs (no classes); the same files twice add nothing."""
     folder = shared_data / "chatterbot-corpus" / "english"
     with _profile() as prof:
         first = add_paths(prof, [folder])
         assert sum(r.added for r in first) > 1000
+        assert not any(r.per_class for r in first)  # short replies are not labels of a class
         ex = next(iter_examples(prof.store, "chat"))
         assert ex.answer is not None and ex.answer[0].kind == "text"
         again = add_paths(prof, [folder])
