@@ -235,13 +235,12 @@ class Teacher(ABC):
     def _final(self, last: TeacherError | None, attempts: int) -> TeacherError:
         """Return the error shown after the last failed attempt."""
         name = self.config.name
+        tries = f"{attempts} attempt{'' if attempts == 1 else 's'}"
         if isinstance(last, Malformed):
             hint = last.hint or f"try a stronger model, or `insitu teacher test {name}`"
-            return TeacherError(
-                f"{MALFORMED_MESSAGE} ({attempts} attempts; last: {last.message})", hint
-            )
+            return TeacherError(f"{MALFORMED_MESSAGE} ({tries}; last: {last.message})", hint)
         if isinstance(last, Retryable):
-            return TeacherError(f"{last.message} (gave up after {attempts} attempts)", last.hint)
+            return TeacherError(f"{last.message} (gave up after {tries})", last.hint)
         return last or TeacherError(f"teacher '{name}' failed", None)
 
     def _masked(self, exc: TeacherError) -> TeacherError:

@@ -193,3 +193,14 @@ def test_ctrl_c_keeps_what_was_stored(student):
         rep = synthesize(student, t, n=20, batch=4, on_batch=on_batch)
     assert rep.interrupted and rep.accepted == 8
     assert len(teacher_rows(student)) == 8
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_one_attempt_is_counted_in_the_singular(kind, student):
+    """A teacher allowed one attempt says 'gave up after 1 attempt'."""
+    with FakeTeacher(["truncated"]) as fake:
+        t = make(kind, fake.url, stream=True, max_attempts=1)
+        with pytest.raises(TeacherError) as err:
+            synthesize(student, t, n=4, batch=4)
+    assert fake.requests == 1
+    assert "gave up after 1 attempt)" in str(err.value)
