@@ -193,8 +193,8 @@ def play(profile: str, game: str | None, second: bool, simulations: int | None, 
     torch.set_num_threads(1)
     with open_profile(profile) as prof:
         g = get_game(_game_name(prof, game))
-        row = champion_row(prof.store, g.name)
-        check_encoding(Path(prof.path) / row["checkpoint"], g)
+        row = champion_row(prof.store, g.name, prof.name)
+        check_encoding(Path(prof.path) / row["checkpoint"], g, prof.name)
         graph = checkpoint.load(Path(prof.path) / row["checkpoint"], device="cpu")
     settings = ArenaSettings.for_game(g)
     bot = MCTSPlayer(GraphEvaluator(graph, g), settings.play_config(simulations))

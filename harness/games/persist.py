@@ -81,7 +81,13 @@ class ArenaStore:
         set_status(self.store, c.id, "dead")
 
 
-def champion_row(store: Store, game: str) -> dict[str, Any]:
+def arena_command(game: str, profile: str | None = None) -> str:
+    """Return the command that trains a champion of `game` (in `profile` when given)."""
+    where = f" -p {profile}" if profile else ""
+    return f"insitu arena{where} --game {game}"
+
+
+def champion_row(store: Store, game: str, profile: str | None = None) -> dict[str, Any]:
     """Return the game's current champion rating row, or raise EvolutionError saying what to do."""
     rows = store.query(
         "SELECT * FROM game_ratings WHERE game = ? AND champion = 1 ORDER BY updated_at DESC "
@@ -90,11 +96,11 @@ def champion_row(store: Store, game: str) -> dict[str, Any]:
     )
     if not rows:
         raise EvolutionError(f"this profile has no {game} champion yet",
-                             f"train one first with `insitu arena --game {game}`")  # fmt: skip
+                             f"train one first with `{arena_command(game, profile)}`")  # fmt: skip
     return rows[0]
 
 
-def check_encoding(path: Path, game: Game) -> None:
+def check_encoding(path: Path, game: Game, profile: str | None = None) -> None:
     """Raise EvolutionError unless the checkpoint was trained on the game's current encoding.
 
     Checkpoints from before the encoding was recorded read the standard `cells` encoding.
@@ -104,7 +110,7 @@ def check_encoding(path: Path, game: Game) -> None:
         raise EvolutionError(
             f"this {game.name} champion was trained on the '{found}' board encoding, but the "
             f"game now encodes boards as '{game.encoding}', so it would misread every position",
-            f"train a new champion with `insitu arena --game {game.name}`",
+            f"train a new champion with `{arena_command(game.name, profile)}`",
         )
 
 

@@ -88,12 +88,13 @@ def test_arena_evolves_stores_and_crowns_a_champion() -> None:
 
 
 def test_play_without_a_champion_says_what_to_do() -> None:
-    """`insitu play` on a profile without a champion raises a clear EvolutionError."""
+    """`insitu play` without a champion names the arena command for that very profile."""
     with Profile.create("empty", "tictactoe") as prof:
         with pytest.raises(EvolutionError, match="no tictactoe champion"):
             champion_row(prof.store, "tictactoe")
     out = CliRunner().invoke(cli, ["play", "-p", "empty"])
     assert isinstance(out.exception, EvolutionError)
+    assert "`insitu arena -p empty --game tictactoe`" in (out.exception.hint or "")
 
 
 @pytest.mark.parametrize("stem", ["text", "board"])
@@ -160,7 +161,7 @@ def test_play_refuses_a_champion_of_an_older_board_encoding() -> None:
     out = runner.invoke(cli, ["play", "-p", "c4", "--game", "connect4"], input="q\n")
     assert isinstance(out.exception, EvolutionError)
     assert "'cells' board encoding" in out.exception.message
-    assert "insitu arena --game connect4" in (out.exception.hint or "")
+    assert "insitu arena -p c4 --game connect4" in (out.exception.hint or "")
 
 
 def test_board_stem_reads_connect_four_threat_codes() -> None:
