@@ -24,6 +24,11 @@ DB_NAME = "profile.db"
 DEFAULT_PROFILE = "default"
 
 
+def profile_flag(name: str | None) -> str:
+    """Return " -p NAME" for a command in a hint, or "" for the default profile."""
+    return f" -p {name}" if name and name != DEFAULT_PROFILE else ""
+
+
 def _blank(blank: bool | None) -> bool:
     """Return whether a new profile skips its template's shipped champion."""
     return blank_by_default() if blank is None else blank

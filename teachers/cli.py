@@ -11,6 +11,7 @@ import click
 
 from harness.cliutil import json_option, open_profile, profile_option, table
 from harness.errors import DataError, TeacherError
+from harness.profile import profile_flag
 from teachers import config as tconfig
 
 
@@ -56,7 +57,7 @@ def add(profile: str, name: str, kind: str, model: str, base_url: str | None,
         tconfig.add(prof, cfg, replace=replace)
     where = base_url or profile_name or "the provider's default URL"
     click.echo(f"added teacher '{name}' ({kind} {model or 'champion'} at {where}) to profile "
-               f"'{profile}'; check it with `insitu teacher test {name}`")
+               f"'{profile}'; check it with `insitu teacher test{profile_flag(profile)} {name}`")
 
 
 @teacher.command("list")

@@ -177,7 +177,7 @@ def grow(profile: Profile, task: str, steps: int = 200, seconds: float = 0.0, se
               for t, ex in gates.items()}  # fmt: skip
     before_score = {t: s for t, m in before.items()
                     if (s := gate_score(m, olds[t].kind)) is not None}  # fmt: skip
-    plan = plan_tasks(profile.config, profile.store, [task])
+    plan = plan_tasks(profile.config, profile.store, [task], profile.name)
     new_task = load_task(profile, task)
     kind = profile.config.task(task).kind
     quality = dataclasses.replace(QUALITY, tasks={task: kind})

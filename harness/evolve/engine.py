@@ -13,7 +13,7 @@ from typing import Any
 
 from harness.errors import ConfigError, EvolutionError
 from harness.ids import new_id
-from harness.profile import Profile
+from harness.profile import Profile, profile_flag
 
 from .incumbent import find_incumbent
 from .ledger import Ledger
@@ -67,7 +67,7 @@ class Engine:
     ) -> None:
         self.profile = profile
         self.store = profile.store
-        self.plan: TaskPlan = plan_tasks(profile.config, profile.store, tasks)
+        self.plan: TaskPlan = plan_tasks(profile.config, profile.store, tasks, profile.name)
         self.tasks = self.plan.tasks
         self.workers = max(1, int(workers))
         requested = settings or Settings.from_config(profile.config)
@@ -128,10 +128,11 @@ class Engine:
             st.size = max(self.settings.population, len(plans))
         else:
             if not self.ledger.members:
+                flag = profile_flag(self.profile.name)
                 raise EvolutionError(
                     "no individual is alive to breed from (every evaluation failed)",
-                    "see the evaluation_failed events (`insitu evolve --json`), fix the cause "
-                    "and start again with `insitu evolve --new`",
+                    f"see the evaluation_failed events (`insitu evolve{flag} --json`), fix the "
+                    f"cause and start again with `insitu evolve{flag} --new`",
                 )
             plans = planner.children(self.ledger.members, self.rng, st)
         stage = "seed" if st.generation == 0 else self.strategies.cycle.stage(st.generation)

@@ -20,6 +20,7 @@ from harness.errors import ConfigError, DataError
 from harness.genome import Genome
 from harness.graph.seeds import FAMILIES as SEED_FAMILIES
 from harness.graph.seeds import count_parameters, random_topology, seed
+from harness.profile import profile_flag
 from harness.store.db import Store
 
 #: Parameters per unit of training data (a byte of text, or a pixel / mel frame of media).
@@ -50,7 +51,7 @@ def _label_names(store: Store, task: str) -> list[str]:
     return sorted(labels)
 
 
-def _units(store: Store, task: TaskConfig, model: ModelConfig) -> int:
+def _units(store: Store, task: TaskConfig, model: ModelConfig, profile: str | None = None) -> int:
     """Return the amount of training data of a task in budget units."""
     rows = store.query(
         "SELECT count(*) AS n, coalesce(sum(length(prompt) + coalesce(length(answer), 0)), 0) "
@@ -60,7 +61,7 @@ def _units(store: Store, task: TaskConfig, model: ModelConfig) -> int:
     if not rows["n"]:
         raise DataError(
             f"task '{task.name}' has no training examples",
-            f"add data with `insitu data add PATH --task {task.name}`",
+            f"add data with `insitu data add{profile_flag(profile)} PATH --task {task.name}`",
         )
     if task.modality == "image":
         return int(rows["n"]) * model.image_size * model.image_size * model.image_channels
@@ -69,7 +70,8 @@ def _units(store: Store, task: TaskConfig, model: ModelConfig) -> int:
     return int(rows["size"])  # JSON text: about one byte per byte of text
 
 
-def plan_tasks(config: ProfileConfig, store: Store, tasks: Sequence[str] | None) -> TaskPlan:
+def plan_tasks(config: ProfileConfig, store: Store, tasks: Sequence[str] | None,
+               profile: str | None = None) -> TaskPlan:  # fmt: skip
     """Return the heads, stems and parameter budget for evolving `tasks` (default: every task).
 
     1. Resolve the tasks; only text and label tasks can evolve yet.
@@ -86,7 +88,7 @@ def plan_tasks(config: ProfileConfig, store: Store, tasks: Sequence[str] | None)
                 f"task '{t.name}' is a {t.kind} task, which evolution cannot train yet",
                 f"evolve a text or label task with --task (kinds: {', '.join(SUPPORTED_KINDS)})",
             )
-        units += _units(store, t, config.model)
+        units += _units(store, t, config.model, profile)
         if t.kind == "text":
             heads[t.name] = {"op": "lm", "args": {}}
         else:

@@ -11,6 +11,7 @@ import click
 from harness.cliutil import json_option, profile_option, table
 from harness.errors import ConfigError, ProfileError
 from harness.genome import Genome, content_hash, load_genome
+from harness.profile import profile_flag
 
 if TYPE_CHECKING:
     from harness.graph.build import Graph
@@ -73,7 +74,8 @@ def _from_profile(target: str | None, profile: str, gen: Any) -> Graph:
             if not champs:
                 raise ProfileError(
                     f"profile '{profile}' has no champion yet",
-                    "evolve one with `insitu evolve`, or show a seed with --family F --params N",
+                    f"evolve one with `insitu evolve{profile_flag(profile)}`, or show a seed "
+                    "with --family F --params N",
                 )
             target = str(champs[-1]["id"])
         row = get_individual(prof.store, target)

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from harness.errors import DataError, ServeError
+from harness.profile import profile_flag
 from harness.vocab import ASSISTANT, BOS, EOS, USER, IncrementalDecoder, encode_text
 
 if TYPE_CHECKING:
@@ -29,7 +30,6 @@ if TYPE_CHECKING:
     from harness.serve.learning import ServeLearning
 
 ROLES = ("system", "user", "assistant")
-NO_CHAMPION_HINT = "evolve one with `insitu evolve`"
 
 
 @dataclass(frozen=True)
@@ -147,7 +147,8 @@ class ChampionModel:
 
         row = champion_row(profile)
         if row is None:
-            raise ServeError(f"profile '{profile.name}' has no champion yet", NO_CHAMPION_HINT)
+            raise ServeError(f"profile '{profile.name}' has no champion yet",
+                             f"evolve one with `insitu evolve{profile_flag(profile.name)}`")
         path = Path(profile.checkpoints_dir) / row["checkpoint"]
         if not learn:
             graph = load(path, device="cpu")

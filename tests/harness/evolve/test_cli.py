@@ -74,7 +74,7 @@ def test_bad_cli_input_names_the_next_step(tmp_path, insitu_home):
     both = _insitu(insitu_home, "evolve", "-p", "empty", "--minutes", "1", "--generations", "1")
     assert both.returncode == 1 and "only one" in both.stderr
     nodata = _insitu(insitu_home, "evolve", "-p", "empty", "--generations", "1")
-    assert nodata.returncode == 1 and "insitu data add" in nodata.stderr
+    assert nodata.returncode == 1 and "insitu data add -p empty" in nodata.stderr
     zero = _insitu(insitu_home, "evolve", "-p", "empty", "--generations", "0")
     assert zero.returncode == 1 and "budget of 0" in zero.stderr
     board = _insitu(insitu_home, "leaderboard", "-p", "empty")

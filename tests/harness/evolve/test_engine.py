@@ -135,7 +135,7 @@ def test_bad_budgets_and_missing_data_are_reported(tmp_path):
     empty = make_profile(tmp_path, name="empty", text="")
     with pytest.raises(DataError) as err:
         run(empty, generations=1, evaluator=InlineEvaluator(fake_eval))
-    assert "insitu data add" in str(err.value)
+    assert "insitu data add -p empty PATH" in str(err.value)  # for this profile, not the default
 
 
 def test_failed_evaluations_are_recorded_and_skipped(tmp_path):

@@ -162,7 +162,7 @@ def test_non_loopback_needs_a_key_and_a_champion_is_needed(mentor):
     with Profile.create("fresh") as fresh:
         with pytest.raises(ServeError) as err:
             make_server(fresh, "127.0.0.1", 0)
-    assert "no champion yet" in str(err.value) and "insitu evolve" in str(err.value)
+    assert "no champion yet" in str(err.value) and "insitu evolve -p fresh" in str(err.value)
 
 
 def test_concurrent_streaming_clients(served, mentor):
