@@ -20,7 +20,7 @@ import click
 
 from harness.cliutil import profile_option
 from harness.errors import InsituError
-from harness.profile import Profile
+from harness.profile import Profile, profile_flag
 
 ACTIVE_FILE = "ui-active"
 POLL_S = 0.2
@@ -141,7 +141,8 @@ def worker(profile: str, chunk_minutes: float, idle_seconds: float | None,
             while not _stopping.is_set():
                 if not _has_training_data(prof):
                     if not waiting:
-                        click.echo("no training data yet: add some with `insitu data add` or chat")
+                        click.echo("no training data yet: add some with "
+                                   f"`insitu data add{profile_flag(prof.name)} PATH` or chat")
                         waiting = True
                     time.sleep(5)
                     continue
