@@ -91,7 +91,8 @@ def test_sigkill_mid_generation_resumes_with_nothing_lost(tmp_path, insitu_home)
     ref.close()
     make_profile(tmp_path, name="cut").close()
     db = insitu_home / "profiles" / "cut" / "profile.db"
-    env = {**os.environ, "INSITU_HOME": str(insitu_home)}
+    # a killed run cannot remove its temp folder: keep it in this test's folder, not /tmp
+    env = {**os.environ, "INSITU_HOME": str(insitu_home), "TMPDIR": str(tmp_path)}
     proc = subprocess.Popen([sys.executable, str(MAIN), "evolve", "-p", "cut", *args], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 240
