@@ -96,7 +96,7 @@ def load_task(profile: Profile, name: str | None = None) -> Task:
         else:  # text, label and plugin kinds read the task's examples (plugins may have none)
             data = load_data(profile, config.name)
         if config.kind in ("text", "label") and not data.train:
-            raise no_examples(config.name)
+            raise no_examples(config.name, profile.name)
         return build_task(config, data, spec)
 
     return cached(profile, config.name, config.kind, build)  # type: ignore[no-any-return]

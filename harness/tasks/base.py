@@ -131,9 +131,11 @@ def check_split(split: str) -> str:
     return split
 
 
-def no_examples(task: str) -> DataError:
-    """Return the error for a task without training examples."""
+def no_examples(task: str, profile: str | None = None) -> DataError:
+    """Return the error for a task without training examples (of `profile`, when known)."""
+    from harness.profile import profile_flag  # here: the profile module imports the stores
+
     return DataError(
         f"task {task} has no training examples",
-        f"add some with `insitu data add ... --task {task}`",
+        f"add some with `insitu data add{profile_flag(profile)} PATH --task {task}`",
     )

@@ -82,10 +82,10 @@ def test_one_class_task_is_refused(tmp_path: Path) -> None:
 
 
 def test_empty_label_task_says_how_to_add_data(tmp_path: Path) -> None:
-    """A label task with no examples names `insitu data add ... --task shapes`."""
+    """A label task with no examples names `insitu data add -p p PATH --task shapes`."""
     with shapes_profile(tmp_path, (), n=0) as prof, pytest.raises(DataError) as err:
         load_task(prof, "shapes")
-    assert "insitu data add ... --task shapes" in str(err.value)
+    assert "insitu data add -p p PATH --task shapes" in str(err.value)
 
 
 def test_mixup_batches_weight_both_labels_and_still_learn(tmp_path: Path) -> None:

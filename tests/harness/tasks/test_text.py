@@ -110,11 +110,11 @@ def test_heldout_split_is_never_trained_on() -> None:
 
 
 def test_task_without_examples_says_how_to_add_some() -> None:
-    """An empty task raises a DataError naming `insitu data add ... --task X`."""
+    """An empty task raises a DataError naming `insitu data add -p P PATH --task X`."""
     with text_profile() as prof, pytest.raises(DataError) as err:
         load_task(prof, "shakespeare")
     assert "task shakespeare has no training examples" in str(err.value)
-    assert "insitu data add ... --task shakespeare" in str(err.value)
+    assert "insitu data add -p p PATH --task shakespeare" in str(err.value)
 
 
 def test_in_memory_task_measures_unseen_pairs() -> None:
