@@ -6,6 +6,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from harness.cliutil import counted
 from harness.store.db import Store
 
 from .ledger import Ledger
@@ -65,8 +66,7 @@ class Summary:
         done = (f"generation {self.generation}" if self.generation >= 0
                 else "the seeds not all measured yet")  # fmt: skip
         why = STOPPED.get(self.stopped, self.stopped)
-        n = self.evaluations
-        return (f"run {self.run_id}: {done}, {n} evaluation{'' if n == 1 else 's'} in "
+        return (f"run {self.run_id}: {done}, {counted(self.evaluations, 'evaluation')} in "
                 f"{self.seconds:.0f} s ({why})")  # fmt: skip
 
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from harness.errors import EvolutionError
 from harness.genome import canonical_json, content_hash
 from harness.graph import checkpoint
-from harness.profile import Profile
+from harness.profile import Profile, profile_flag
 from harness.store.db import Store
 from harness.store.population import Parent, add_individual, put_genome, set_status
 
@@ -83,8 +83,7 @@ class ArenaStore:
 
 def arena_command(game: str, profile: str | None = None) -> str:
     """Return the command that trains a champion of `game` (in `profile` when given)."""
-    where = f" -p {profile}" if profile else ""
-    return f"insitu arena{where} --game {game}"
+    return f"insitu arena{profile_flag(profile)} --game {game}"
 
 
 def champion_row(store: Store, game: str, profile: str | None = None) -> dict[str, Any]:

@@ -17,6 +17,7 @@ import torch
 
 from harness.config import TaskConfig
 from harness.errors import DataError
+from harness.profile import profile_flag
 
 if TYPE_CHECKING:
     from harness.graph.build import Graph
@@ -133,8 +134,6 @@ def check_split(split: str) -> str:
 
 def no_examples(task: str, profile: str | None = None) -> DataError:
     """Return the error for a task without training examples (of `profile`, when known)."""
-    from harness.profile import profile_flag  # here: the profile module imports the stores
-
     return DataError(
         f"task {task} has no training examples",
         f"add some with `insitu data add{profile_flag(profile)} PATH --task {task}`",
