@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
+from harness.cliutil import counted
 from harness.errors import TeacherError
 from teachers.keys import redact
 
@@ -235,7 +236,7 @@ class Teacher(ABC):
     def _final(self, last: TeacherError | None, attempts: int) -> TeacherError:
         """Return the error shown after the last failed attempt."""
         name = self.config.name
-        tries = f"{attempts} attempt{'' if attempts == 1 else 's'}"
+        tries = counted(attempts, "attempt")
         if isinstance(last, Malformed):
             hint = last.hint or f"try a stronger model, or `insitu teacher test {name}`"
             return TeacherError(f"{MALFORMED_MESSAGE} ({tries}; last: {last.message})", hint)
