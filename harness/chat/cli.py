@@ -8,9 +8,13 @@ from pathlib import Path
 import click
 
 from harness.chat.inputs import clean_text
+from harness.chat.label import MEDIA
 from harness.cliutil import profile_option
+from harness.errors import DataError
 from harness.graph.generate import Sampling
+from harness.modality import Modality
 from harness.online.signals import LearnReport
+from harness.types import Part
 
 #: how long `insitu rate` keeps rehearsing a correction before it saves and exits (seconds)
 REHEARSE_SECONDS = 20.0
@@ -33,7 +37,7 @@ def ask(profile: str, prompt: str, attach: tuple[Path, ...], temperature: float 
     from harness.modality import modality_for
 
     text = clean_text(sys.stdin.buffer.read()) if prompt == "-" else prompt
-    parts = [modality_for(path).load(path) for path in attach]
+    parts = [_attachment(modality_for(path), path) for path in attach]
     with ChatSession.open(profile, seed=seed) as session:
         s = session.sampling
         sampling = Sampling(s.temperature if temperature is None else temperature, s.top_k,
@@ -46,6 +50,14 @@ def ask(profile: str, prompt: str, attach: tuple[Path, ...], temperature: float 
             click.echo(piece, nl=False)
         click.echo("")
         click.echo(f"message id: {session.last_reply_id}", err=True)
+
+
+def _attachment(modality: Modality, path: Path) -> Part:
+    """Return the media part read from `path`; a text file is refused with the way to send it."""
+    if modality.name not in MEDIA:
+        raise DataError(f"{path} is {modality.name}, not an image or an audio clip",
+                        f"send text as the prompt: `insitu ask - < {path}` reads it from stdin")
+    return modality.load(path)
 
 
 @click.command()

@@ -42,7 +42,7 @@ from harness.online.learner import OnlineLearner
 from harness.online.persist import OnlineState
 from harness.online.replay import load_items
 from harness.online.signals import LearnReport, Signal
-from harness.profile import Profile
+from harness.profile import Profile, profile_flag
 from harness.store.examples import add_examples, example_hash
 from harness.store.records import (
     add_conversation,
@@ -320,10 +320,11 @@ class ChatSession:
         refs = _media_refs(user.get("parts"))
         if not refs:
             kind = self.labeler.task.modality
+            in_chat = "/image PATH" if kind == "image" else "/audio PATH or /record"
+            flag = profile_flag(self.profile.name)
             raise DataError(f"profile '{self.profile.name}' answers {kind}s, and the message "
-                            f"has no {kind}", "attach one: /image PATH in the chat, or "
-                            "send(text, parts=[...])" if kind == "image" else
-                            "attach one: /audio PATH or /record in the chat")
+                            f"has no {kind}", f"attach one: {in_chat} in the chat, or "
+                            f"`insitu ask{flag} --attach PATH` from the shell")
         part = load_part(self.profile, refs[0])
         label, prob = self.labeler.predict(part)
         mid = add_message(self.profile.store, cid, "assistant", label,

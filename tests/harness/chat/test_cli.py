@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 from click.testing import CliRunner
 
@@ -35,7 +36,8 @@ def test_ask_then_rate_with_tag_and_correction() -> None:
 
 
 def test_cli_errors_are_clear() -> None:
-    """A missing profile, an empty prompt or an unknown message exit 1 with a hint."""
+    """A missing profile, an empty prompt, a text file attached or an unknown message exit 1
+    with a hint."""
     Profile.create("c", "chat").close()
     env = os.environ.copy()
 
@@ -48,6 +50,10 @@ def test_cli_errors_are_clear() -> None:
     assert "insitu profile create nope" in res.stderr
     res = run("ask", "-p", "c", "  ")
     assert res.returncode == 1 and "the message is empty" in res.stderr
+    (tmp := Path(os.environ["INSITU_HOME"]) / "notes.md").write_text("# notes\n")
+    res = run("ask", "-p", "c", "--attach", str(tmp))
+    assert res.returncode == 1 and "notes.md is text, not an image or an audio clip" in res.stderr
+    assert f"insitu ask - < {tmp}" in res.stderr
     res = run("rate", "-p", "c", "NOSUCHID", "up")
     assert res.returncode == 1 and "no message 'NOSUCHID'" in res.stderr
     garbage = subprocess.run([sys.executable, "-m", "harness.cli", "ask", "-p", "c",

@@ -90,8 +90,10 @@ def test_label_chat_refuses_text_only_and_the_wrong_modality(tmp_path: Path,
         add_paths(prof, [tmp_path / "mnist"])
         with ChatSession(prof, warm_seconds=0.5) as chat:
             assert "no champion" in chat.model_label
-            with pytest.raises(DataError, match="answers images, and the message has no image"):
+            with pytest.raises(DataError, match="answers images, and the message has no image"
+                               ) as err:
                 chat.ask("what is this?")
+            assert "/image PATH in the chat, or `insitu ask -p m --attach PATH`" in str(err.value)
             clip = get_modality("audio").load(get_modality("audio").sample())
             with pytest.raises(DataError, match="classifies image, not audio"):
                 chat.ask(parts=[clip])
