@@ -63,3 +63,17 @@ def scratch_home(prefix: str = "insitu-scratch-") -> Iterator[Path]:
                 os.environ.pop("INSITU_HOME", None)
             else:
                 os.environ["INSITU_HOME"] = old
+
+
+def stored_checkpoint(root: Path, rel: str | None) -> Path | None:
+    """Return the file a stored checkpoint path names in profile folder `root`, or None.
+
+    Paths are stored relative to the profile folder (`checkpoints/evolve/...`); profiles made
+    before that stored the shipped champion relative to `checkpoints/`, so that is tried next.
+    """
+    if not rel:
+        return None
+    for path in (root / rel, root / "checkpoints" / rel):
+        if path.is_file():
+            return path
+    return None

@@ -13,7 +13,7 @@ from harness import __version__
 from harness.config import ProfileConfig, parse_config
 from harness.errors import ProfileError
 from harness.ids import new_id
-from harness.paths import check_profile_name, profile_dir, profiles_dir
+from harness.paths import check_profile_name, profile_dir, profiles_dir, stored_checkpoint
 from harness.shipped import blank_by_default, install, template_champion
 from harness.store.db import Store
 from harness.store.files import _fsync_dir, clean_stale_temps
@@ -47,6 +47,10 @@ class Profile:
     def checkpoints_dir(self) -> Path:
         """Return the folder of safetensors checkpoints."""
         return self.path / "checkpoints"
+
+    def checkpoint_file(self, rel: str | None) -> Path | None:
+        """Return the file of a checkpoint path stored in this profile's records, or None."""
+        return stored_checkpoint(self.path, rel)
 
     @property
     def attachments_dir(self) -> Path:

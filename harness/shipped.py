@@ -74,8 +74,8 @@ def install(store: Store, root: Path, source: Path, template: str) -> str:
 
     gid = put_genome(store, content_hash(genome), genome_json, str(genome.get("family", "?")),
                      params)  # fmt: skip
-    iid = add_individual(store, gid, checkpoint=FILE, status="champion", metrics=metrics,
-                         extra={"operator": "shipped"})  # fmt: skip
+    iid = add_individual(store, gid, checkpoint=f"checkpoints/{FILE}", status="champion",
+                         metrics=metrics, extra={"operator": "shipped"})  # fmt: skip
     add_event(store, "champion", {"individual": iid, "source": f"shipped with template "
                                   f"'{template}'", "metrics": metrics})  # fmt: skip
     return iid

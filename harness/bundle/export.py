@@ -55,19 +55,11 @@ def find_champion(profile: Profile) -> dict[str, Any]:
         "ON g.id = i.genome_id WHERE i.status = 'champion' AND i.checkpoint IS NOT NULL "
         "ORDER BY i.id DESC")
     for row in rows:
-        path = checkpoint_file(profile, row["checkpoint"])
+        path = profile.checkpoint_file(row["checkpoint"])
         if path is not None:
             return {**row, "metrics": json.loads(row["metrics"] or "{}"), "path": path}
     raise BundleError(f"profile '{profile.name}' has no champion to export yet",
                       f"evolve one first with `insitu evolve -p {profile.name}`")
-
-
-def checkpoint_file(profile: Profile, rel: str) -> Path | None:
-    """Return an individual's checkpoint file (relative to the profile or checkpoints folder)."""
-    for base in (profile.path, profile.checkpoints_dir):
-        if (base / rel).is_file():
-            return base / rel
-    return None
 
 
 def _individual(profile: Profile, row: dict[str, Any]) -> dict[str, Any]:
@@ -185,7 +177,7 @@ def collect(profile: Profile, population: bool = False, include_data: bool = Fal
             "ON g.id = i.genome_id WHERE i.run_id = ? AND i.status = 'alive' "
             "AND i.checkpoint IS NOT NULL ORDER BY i.birth", [champ["run_id"]])
         for row in rows:
-            found = checkpoint_file(profile, row["checkpoint"])
+            found = profile.checkpoint_file(row["checkpoint"])
             if found is None:
                 continue
             row["metrics"] = json.loads(row["metrics"] or "{}")

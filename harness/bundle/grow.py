@@ -67,8 +67,8 @@ def imported_base(profile: Profile) -> tuple[dict[str, Any], Path]:
         raise BundleError(f"profile '{profile.name}' was not imported from a bundle", hint)
     champion = json.loads(manifest.read_text()).get("champion", {}).get("individual", "")
     row = get_individual(profile.store, str(champion)) if champion else None
-    path = profile.path / str(row["checkpoint"]) if row and row.get("checkpoint") else None
-    if row is None or path is None or not path.is_file():
+    path = profile.checkpoint_file(row.get("checkpoint")) if row else None
+    if row is None or path is None:
         raise BundleError(f"the imported champion {champion} of '{profile.name}' is missing", hint)
     return row, path
 

@@ -64,8 +64,7 @@ def champion_row(profile: Profile) -> dict[str, Any] | None:
         "ON g.id = i.genome_id WHERE i.status = 'champion' AND i.checkpoint IS NOT NULL "
         "ORDER BY i.id DESC"
     )
-    return next((r for r in rows if (profile.path / r["checkpoint"]).is_file()
-                 or (profile.checkpoints_dir / r["checkpoint"]).is_file()), None)
+    return next((r for r in rows if profile.checkpoint_file(r["checkpoint"])), None)
 
 
 def prepare(graph: Graph, rank: int, seed: int = 0) -> Graph:
@@ -100,9 +99,7 @@ def load_chat_model(
     dev = device or "cpu"
     row = champion_row(profile)
     if row is not None:
-        path = profile.path / row["checkpoint"]
-        if not path.is_file():
-            path = profile.checkpoints_dir / row["checkpoint"]
+        path = profile.checkpoint_file(row["checkpoint"]) or profile.path / row["checkpoint"]
         graph = prepare(checkpoint.load(path, device="cpu"), rank, seed).to(dev)
         return ChatModel(graph, label_for(graph, row["id"]), f"champion-{row['id']}", row["id"])
     path = profile.path / SEED_FILE

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.genome import Genome
+from harness.paths import stored_checkpoint
 from harness.store.db import Store
 
 from .seeding import TaskPlan
@@ -48,11 +49,9 @@ def find_incumbent(store: Store, root: Path, plan: TaskPlan) -> Incumbent | None
         "i.genome_id WHERE i.status = 'champion' AND i.run_id IS NULL AND i.checkpoint IS NOT "
         "NULL ORDER BY i.id DESC")  # fmt: skip
     for row in rows:
-        path = root / row["checkpoint"]
-        if not path.is_file():
-            path = root / "checkpoints" / row["checkpoint"]
+        path = stored_checkpoint(root, row["checkpoint"])
         genome = json.loads(row["json"])
-        if path.is_file() and fits(genome, plan):
+        if path is not None and fits(genome, plan):
             return Incumbent(str(row["id"]), genome, path)
     return None
 

@@ -86,8 +86,8 @@ def _from_profile(target: str | None, profile: str, gen: Any) -> Graph:
                 "pass an id (or a longer prefix) from `insitu leaderboard`, a genome .json, a "
                 ".safetensors checkpoint, or --family F --params N",
             )
-        ckpt = prof.checkpoints_dir / row["checkpoint"] if row.get("checkpoint") else None
-        if ckpt is not None and ckpt.is_file():
+        ckpt = prof.checkpoint_file(row.get("checkpoint"))
+        if ckpt is not None:
             return load(ckpt, device="cpu")
         return Graph(load_genome(row["genome"]), "cpu", gen)
 
@@ -212,9 +212,7 @@ def export(profile: str, out: Path) -> None:
         if row is None:
             raise ConfigError(f"profile '{prof.name}' has no champion yet",
                               f"evolve one first: `insitu evolve -p {prof.name}`")  # fmt: skip
-        path = prof.path / row["checkpoint"]
-        if not path.is_file():
-            path = prof.checkpoints_dir / row["checkpoint"]
+        path = prof.checkpoint_file(row["checkpoint"]) or prof.path / row["checkpoint"]
         metrics = prof.store.query("SELECT metrics FROM individuals WHERE id = ?", [row["id"]])
         g = load(path, device="cpu")
         extra = {"metrics": metrics[0]["metrics"] or "{}", "params": str(g.num_parameters()),

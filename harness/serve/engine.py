@@ -14,7 +14,6 @@ import secrets
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from harness.errors import DataError, ServeError
@@ -149,7 +148,7 @@ class ChampionModel:
         if row is None:
             raise ServeError(f"profile '{profile.name}' has no champion yet",
                              f"evolve one with `insitu evolve{profile_flag(profile.name)}`")
-        path = Path(profile.checkpoints_dir) / row["checkpoint"]
+        path = profile.checkpoint_file(row["checkpoint"]) or profile.path / row["checkpoint"]
         if not learn:
             graph = load(path, device="cpu")
         else:
@@ -272,6 +271,6 @@ def champion_row(profile: Profile) -> dict[str, Any] | None:
         "AND checkpoint IS NOT NULL ORDER BY id DESC"
     )
     for row in rows:
-        if (Path(profile.checkpoints_dir) / row["checkpoint"]).is_file():
+        if profile.checkpoint_file(row["checkpoint"]) is not None:
             return row
     return None

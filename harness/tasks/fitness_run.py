@@ -137,10 +137,10 @@ def _champion_graph(profile: Profile) -> tuple[str | None, Any]:
     row = champion_row(profile)
     if row is None:
         return None, None
-    path = profile.path / row["checkpoint"]
+    path = profile.checkpoint_file(row["checkpoint"]) or profile.path / row["checkpoint"]
     try:
         return str(row["id"]), checkpoint.load(
-            path if path.is_file() else profile.checkpoints_dir / row["checkpoint"], device="cpu")
+            path, device="cpu")
     except InsituError:
         return None, None
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from harness.cliutil import json_option, open_profile, profile_option, table
+from harness.cliutil import counted, json_option, open_profile, profile_option, table
 from harness.errors import CheckpointError, DataError
 from harness.profile import Profile
 from harness.store.population import individuals
@@ -26,12 +26,12 @@ def champion(profile: Profile) -> dict[str, Any]:
 
 
 def checkpoint_path(profile: Profile, row: dict[str, Any]) -> Path:
-    """Return the champion's checkpoint file (stored relative to the checkpoints folder)."""
-    if not row.get("checkpoint"):
-        raise CheckpointError(f"the champion {row['id']} has no checkpoint",
+    """Return the champion's checkpoint file, or raise naming `insitu evolve`."""
+    path = profile.checkpoint_file(row.get("checkpoint"))
+    if path is None:
+        raise CheckpointError(f"the champion {row['id']} has no checkpoint file",
                               f"run `insitu evolve -p {profile.name}` to train a new one")
-    path = Path(row["checkpoint"])
-    return path if path.is_absolute() else profile.checkpoints_dir / path
+    return path
 
 
 def _fmt(value: float) -> str:
@@ -88,7 +88,8 @@ def eval_cmd(profile: str, task_name: str, paths: tuple[Path, ...], budget: int 
         }, indent=2))  # fmt: skip
         return
     click.echo(f"champion {row['id']} ({row.get('family')}, {graph.num_parameters():,} "
-               f"parameters) on {len(examples)} unseen example(s) of task '{task_name}'")
+               f"parameters) on {counted(len(examples), 'unseen example')} of task "
+               f"'{task_name}'")
     for r in reports:
         if r.rejected:
             click.echo(f"  skipped {r.path}: {r.rejected}")

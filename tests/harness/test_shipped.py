@@ -18,7 +18,7 @@ from harness.graph import checkpoint
 from harness.graph.build import Graph
 from harness.graph.seeds import seed
 from harness.profile import Profile, list_profiles
-from harness.shipped import template_champion
+from harness.shipped import FILE, template_champion
 
 
 @pytest.fixture
@@ -89,3 +89,35 @@ def test_the_chat_template_ships_a_champion() -> None:
     assert path is not None, "profiles/chat.champion.safetensors is missing"
     g = checkpoint.load(path)
     assert g.family and json.loads(checkpoint.read_metadata(path)["metrics"])
+
+
+def test_an_evolved_champion_beside_the_shipped_one_is_the_one_used(template: Path) -> None:
+    """A champion stored as evolution stores it (relative to the profile folder) wins over the
+    older shipped one in the chat, serve, eval and graph show; an older profile's shipped row
+    (relative to checkpoints/) still resolves."""
+    from harness.genome import canonical_json, content_hash
+    from harness.graph.cli import _from_profile
+    from harness.serve.engine import champion_row as served_row
+    from harness.store.population import add_individual, put_genome
+    from harness.train.cli import checkpoint_path
+
+    evolved = Graph(seed("gru", 20_000, heads={"chat": {"op": "lm", "args": {}}}, context=64),
+                    "cpu", torch.Generator().manual_seed(1))
+    rel = "checkpoints/evolve/RUN/g0001-s000.safetensors"
+    with Profile.create("friend", str(template), blank=False) as prof:
+        shipped = champion_row(prof)
+        assert shipped is not None and shipped["checkpoint"] == "checkpoints/" + FILE
+        (prof.path / rel).parent.mkdir(parents=True)
+        checkpoint.save(evolved, prof.path / rel)
+        gid = put_genome(prof.store, content_hash(evolved.genome), canonical_json(evolved.genome),
+                         "gru", evolved.num_parameters())
+        new = add_individual(prof.store, gid, checkpoint=rel, status="champion")
+        row = champion_row(prof)
+        assert row is not None and row["id"] == new
+        assert served_row(prof)["id"] == new  # type: ignore[index]
+        assert checkpoint_path(prof, row) == prof.path / rel
+        assert prof.checkpoint_file(FILE) == prof.checkpoint_file("checkpoints/" + FILE)
+        assert prof.checkpoint_file("checkpoints/none.safetensors") is None
+    shown = _from_profile(None, "friend", None)
+    for name, value in evolved.state_dict().items():
+        assert torch.equal(shown.state_dict()[name], value), name

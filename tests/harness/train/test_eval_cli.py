@@ -32,13 +32,15 @@ def eval_command() -> Iterator[None]:
 
 
 def add_champion(name: str = "p") -> None:
-    """Store a small untrained GRU as the profile's champion."""
+    """Store a small untrained GRU as the profile's champion, where `insitu evolve` puts one."""
     with text_profile(name) as prof:
         graph = graph_for({"shakespeare": {"op": "lm", "args": {}}})
-        save(graph, prof.checkpoints_dir / "champ.safetensors")
+        rel = "checkpoints/evolve/RUN/g0000-s000.safetensors"
+        (prof.path / rel).parent.mkdir(parents=True)
+        save(graph, prof.path / rel)
         gid = put_genome(prof.store, content_hash(graph.genome), canonical_json(graph.genome),
                          graph.family, graph.num_parameters())
-        add_individual(prof.store, gid, checkpoint="champ.safetensors", status="champion")
+        add_individual(prof.store, gid, checkpoint=rel, status="champion")
 
 
 def test_eval_prints_bits_per_byte_of_a_heldout_text_file(tmp_path: Path) -> None:
