@@ -112,8 +112,9 @@ def inspect_cmd(bundle_path: Path, as_json: bool) -> None:
         gate = (champ.get("gates") or {}).get(t["name"], {})
         click.echo(f"task      {t['name']} ({t['kind']}, {t['modality']})  gate: "
                    f"{_fmt_metrics(gate) or 'none'}")
+    params = champ.get("params")
     click.echo(f"champion  {champ.get('individual')} ({champ.get('family')}, "
-               f"{champ.get('params')} params)")
+               f"{f'{params:,}' if isinstance(params, int) else params} params)")
     click.echo(f"includes  population {inc.get('population', 0)}, data "
                f"{'yes' if inc.get('data') else 'no'}, teachers "
                f"{'yes' if inc.get('teachers') else 'no'}, adapters "

@@ -57,8 +57,10 @@ def test_export_import_inspect_commands(bundle_copy, tmp_path):
     assert out.exit_code == 0, out.output
     assert "license Apache-2.0" in out.output and "champion/model.safetensors" in out.output
     assert "lineage   imported as pal" in out.output
-    out = runner.invoke(cli, ["bundle", "inspect", str(target), "--json"])
-    assert json.loads(out.output)["verified"] is True
+    out_json = runner.invoke(cli, ["bundle", "inspect", str(target), "--json"])
+    info = json.loads(out_json.output)
+    assert info["verified"] is True
+    assert f"{info['champion']['params']:,} params)" in out.output  # thousands separated
     assert inspect_bundle(target)["license"] == "Apache-2.0"
     assert list_profiles() == ["pal"]
 
