@@ -67,8 +67,13 @@ def champion_row(profile: Profile) -> dict[str, Any] | None:
     return next((r for r in rows if profile.checkpoint_file(r["checkpoint"])), None)
 
 
-def prepare(graph: Graph, rank: int, seed: int = 0) -> Graph:
-    """Add zero-impact adapters and a control input where the graph lacks them; eval mode."""
+def prepare(graph: Graph, rank: int, seed: int = 0, task: str | None = None) -> Graph:
+    """Add zero-impact adapters and a control input where the graph lacks them; eval mode.
+
+    With `task`, that task's head answers (a grown graph also has its friend's new task's).
+    """
+    if task is not None:
+        graph.prefer_task(task)
     gen = torch.Generator(device="cpu").manual_seed(seed)
     if graph.adapter_rank == 0:
         graph.to("cpu").add_adapters(rank, gen)
@@ -100,14 +105,14 @@ def load_chat_model(
     row = champion_row(profile)
     if row is not None:
         path = profile.checkpoint_file(row["checkpoint"]) or profile.path / row["checkpoint"]
-        graph = prepare(checkpoint.load(path, device="cpu"), rank, seed).to(dev)
+        graph = prepare(checkpoint.load(path, device="cpu"), rank, seed, text_task(profile)).to(dev)
         return ChatModel(graph, label_for(graph, row["id"]), f"champion-{row['id']}", row["id"])
     path = profile.path / SEED_FILE
     if not path.is_file():
         graph = build_seed(profile, seed)
         warm_start(graph, training_pairs(profile), warm_seconds, seed)
         checkpoint.save(graph, path)
-    graph = prepare(checkpoint.load(path, device="cpu"), rank, seed).to(dev)
+    graph = prepare(checkpoint.load(path, device="cpu"), rank, seed, text_task(profile)).to(dev)
     return ChatModel(graph, label_for(graph, None), f"seed-{_file_key(path)}")
 
 

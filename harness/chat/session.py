@@ -156,7 +156,8 @@ class ChatSession:
             self.individual_id = individual_id
             self.model_label = label or self.labeler.label
             return
-        graph = prepare(graph.to("cpu"), self.profile.config.online.adapter_rank, self._seed)
+        graph = prepare(graph.to("cpu"), self.profile.config.online.adapter_rank, self._seed,
+                        self.task)
         key = (f"champion-{individual_id}" if individual_id
                else f"graph-{content_hash(graph.genome)[:16]}")
         self._lm().set_graph(graph, OnlineState(self.profile.store, self.profile.path, key))
@@ -183,7 +184,7 @@ class ChatSession:
             self.switch_model(load(path, device="cpu"), individual_id=row["id"])
             return True
         candidate = prepare(load(path, device="cpu"), self.profile.config.online.adapter_rank,
-                            self._seed)  # fmt: skip
+                            self._seed, self.task)  # fmt: skip
         learner = self._lm()
         control = learner.control_vector()
         with learner.gate.generating():  # online learning waits while both are scored

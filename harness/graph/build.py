@@ -128,11 +128,24 @@ class Graph(AdaptersMixin, nn.Module):
         return str(self.genome.get("family", "random"))
 
     def default_task(self) -> str:
-        """Return the task of the first `lm` head, else the first head."""
+        """Return the preferred task (`prefer_task`), else the first `lm` head's, else the first."""
+        preferred = getattr(self, "_preferred_task", None)
+        if preferred in self.genome["heads"]:
+            return str(preferred)
         for task, spec in self.genome["heads"].items():
             if spec["op"] in TOKEN_HEADS:
                 return str(task)
         return str(next(iter(self.genome["heads"])))
+
+    def prefer_task(self, task: str) -> None:
+        """Make `task`'s head the default of forward, step and generation, if the graph has it.
+
+        Heads are stored by name, so a graph grown into a second task (`insitu bundle grow`)
+        would otherwise answer the chat with whichever name sorts first.
+        """
+        if task in self.genome["heads"]:
+            self._preferred_task = task
+            self._default_task = task
 
     def num_parameters(self, adapters: bool = False) -> int:
         """Return the number of base parameters (plus adapters and control when asked)."""

@@ -150,7 +150,10 @@ class ChampionModel:
                              f"evolve one with `insitu evolve{profile_flag(profile.name)}`")
         path = profile.checkpoint_file(row["checkpoint"]) or profile.path / row["checkpoint"]
         if not learn:
+            from harness.chat.model import text_task
+
             graph = load(path, device="cpu")
+            graph.prefer_task(text_task(profile))
         else:
             from harness.serve.learning import ServeLearning, prepare_served
 

@@ -25,10 +25,11 @@ if TYPE_CHECKING:
 
 def prepare_served(profile: Profile, path: Path, seed: int = 0) -> Graph:
     """Load a champion checkpoint for serving with learning: adapters and control input added."""
-    from harness.chat.model import prepare
+    from harness.chat.model import prepare, text_task
     from harness.graph.checkpoint import load
 
-    return prepare(load(path, device="cpu"), profile.config.online.adapter_rank, seed)
+    return prepare(load(path, device="cpu"), profile.config.online.adapter_rank, seed,
+                   text_task(profile))
 
 
 class ServeLearning:

@@ -13,7 +13,7 @@ from harness.config import TaskConfig
 from harness.graph import checkpoint
 from harness.profile import Profile
 
-from .helpers import add_digits
+from .helpers import DATA, add_digits
 
 FIXTURE = Path(__file__).parent / "fixtures" / "bundle-v1.0.insitu"
 
@@ -59,3 +59,31 @@ def test_growing_needs_an_imported_profile(tmp_path):
     """A profile that was not imported says how to seed from a friend."""
     with Profile.create("plain") as prof, pytest.raises(BundleError, match="not imported"):
         grow(prof, "chat")
+
+
+def test_a_model_grown_into_a_second_text_task_still_chats_with_its_own_head(tmp_path):
+    """After growing into a text task whose name sorts first ('bard'), the chat, serve and the
+    online learner still use the 'chat' head: greedy replies equal the imported model's."""
+    from harness.chat.session import ChatSession
+    from harness.data.ingest import add_paths
+    from harness.graph.generate import Sampling
+    from harness.serve.engine import ChampionModel
+
+    greedy = Sampling(temperature=0.0, max_tokens=40)
+    with import_bundle(FIXTURE, "base") as base, ChatSession(base) as chat:
+        before = chat.ask("good morning", sampling=greedy)
+    prof = import_bundle(FIXTURE, "seeded")
+    add_task(prof, TaskConfig(name="bard", kind="text", modality="text"))
+    corpus = tmp_path / "bard.txt"
+    corpus.write_text((DATA / "tinyshakespeare" / "input.txt").read_text()[:20_000])
+    add_paths(prof, [corpus], "bard")
+    result = grow(prof, "bard", steps=20, seed=1)
+    grown = checkpoint.load(prof.checkpoint_file(prof.store.query(
+        "SELECT checkpoint FROM individuals WHERE id = ?", [result.individual])[0]["checkpoint"]))
+    assert list(grown.genome["heads"]) == ["bard", "chat"] and grown.default_task() == "bard"
+    with ChatSession(prof) as chat:
+        assert chat.graph.default_task() == "chat"
+        assert chat.ask("good morning", sampling=greedy) == before
+    served = ChampionModel.load(prof)
+    assert served.graph.default_task() == "chat"
+    prof.close()
