@@ -39,10 +39,12 @@ def _value(metric: TaskMetric, metrics: dict[str, float]) -> float | None:
 def describe(row: dict[str, Any], metric: TaskMetric) -> str:
     """Return a one-line description of an individual for trees and tables."""
     v = _value(metric, row["metrics"])
-    shown = "-" if v is None else f"{v:.4f}"
-    params = int(row["metrics"].get("params", row.get("params") or 0))
+    label, shown = metric.label(), "-" if v is None else f"{v:.4f}"
+    if v is None and row.get("fitness") is not None:  # grown or imported: its stored fitness
+        label, shown = "fitness", f"{row['fitness']:.4f}"
+    params = int(row["metrics"].get("params", row.get("genome_params") or 0))
     return (f"{row['id']}  {row['status']:<9} {row.get('family', '?'):<11} "
-            f"gen {row.get('generation', 0):<3} {params:>9,} params  {metric.label()} {shown}")
+            f"gen {row.get('generation', 0):<3} {params:>9,} params  {label} {shown}")
 
 
 def find_individual(store: Store, text: str) -> dict[str, Any]:
@@ -72,8 +74,8 @@ def ancestry(
     def row_of(iid: str) -> dict[str, Any] | None:
         if iid not in rows:
             found = store.query(
-                "SELECT i.*, g.family FROM individuals i JOIN genomes g ON g.id = i.genome_id "
-                "WHERE i.id = ?", [iid])  # fmt: skip
+                "SELECT i.*, g.family, g.params AS genome_params FROM individuals i "
+                "JOIN genomes g ON g.id = i.genome_id WHERE i.id = ?", [iid])  # fmt: skip
             if not found:
                 return None
             found[0]["metrics"] = json.loads(found[0]["metrics"] or "{}")

@@ -87,3 +87,12 @@ def test_a_model_grown_into_a_second_text_task_still_chats_with_its_own_head(tmp
     served = ChampionModel.load(prof)
     assert served.graph.default_task() == "chat"
     prof.close()
+    from click.testing import CliRunner
+
+    from harness.cli import cli
+
+    tree = CliRunner().invoke(cli, ["lineage", "-p", "seeded"])
+    assert tree.exit_code == 0, tree.output
+    top = tree.output.splitlines()[0]  # the grown champion: its size and stored fitness
+    fitness = next(c["fitness"] for c in result.candidates if c["candidate"] == result.candidate)
+    assert f"{grown.num_parameters():,} params" in top and f"fitness {fitness:.4f}" in top
