@@ -33,12 +33,15 @@ LEARN_STEPS = 3
 LEARN_LR = 1e-3
 
 
+def label_tasks(profile: Profile) -> list[TaskConfig]:
+    """Return the profile's label tasks over images or audio, in the profile's order."""
+    return [t for t in profile.config.tasks if t.kind == "label" and t.modality in MEDIA]
+
+
 def label_task(profile: Profile) -> TaskConfig | None:
     """Return the profile's first label task over images or audio, or None."""
-    for task in profile.config.tasks:
-        if task.kind == "label" and task.modality in MEDIA:
-            return task
-    return None
+    tasks = label_tasks(profile)
+    return tasks[0] if tasks else None
 
 
 def store_part(profile: Profile, part: Part) -> Part:
@@ -89,12 +92,19 @@ def _seed_graph(profile: Profile, task: TaskConfig, seed: int, seconds: float,
 
 
 class LabelChat:
-    """The classifier behind a label profile's chat: predict, and learn from one example."""
+    """The classifier behind a label profile's chat: predict, and learn from one example.
+
+    `task` is the first label task; a model grown into another modality's label task (`insitu
+    bundle grow`, e.g. a friend's MNIST model into spoken digits) answers each attachment with
+    the head of the task that reads its kind.
+    """
 
     def __init__(self, profile: Profile, task: TaskConfig, seed: int = 0,
                  warm_seconds: float = 3.0, warm_steps: int = 0) -> None:  # fmt: skip
         self.profile = profile
         self.task = task
+        self.tasks = [task] + [t for t in label_tasks(profile) if t.name != task.name]
+        self.heads: dict[str, list[str]] = {}
         self.spec = ModalitySpec.from_model_config(profile.config.model)
         self.seed = seed
         self.lock = threading.RLock()
@@ -134,15 +144,32 @@ class LabelChat:
             return None  # a damaged file costs the online steps only; the model is intact
 
     def set_graph(self, graph: Graph, individual_id: str | None) -> None:
-        """Answer with `graph` from now on (it must have a classify head for the task)."""
-        head = graph.genome.get("heads", {}).get(self.task.name)
-        if head is None or "labels" not in head.get("args", {}):
+        """Answer with `graph` from now on (it must have a classify head for the first task)."""
+        found = {t.name: list(h["args"]["labels"]) for t in self.tasks
+                 if "labels" in (h := graph.genome.get("heads", {}).get(t.name) or {}).get(
+                     "args", {})}  # fmt: skip
+        if self.task.name not in found:
             raise DataError(f"the model has no classifier for task {self.task.name}",
                             f"evolve one: `insitu evolve -p {self.profile.name}`")
         with self.lock:
             self.graph = graph.to("cpu").eval()
-            self.labels: list[str] = list(head["args"]["labels"])
+            self.heads = found
+            self.labels: list[str] = found[self.task.name]
             self.individual_id = individual_id
+
+    def task_for(self, kind: str) -> TaskConfig:
+        """Return the task whose head answers a part of `kind` (image or audio), or raise."""
+        for task in self.tasks:
+            if task.modality == kind and task.name in self.heads:
+                return task
+        reads = " or ".join(sorted({t.modality for t in self.tasks if t.name in self.heads}))
+        want = "an image" if "image" in reads else "a recording"
+        raise DataError(f"this profile's model classifies {reads}, not {kind}",
+                        f"attach {want} instead")
+
+    def knows(self, part: Part, label: str) -> bool:
+        """Return whether the head answering `part` has `label` among its classes."""
+        return label in self.heads.get(self.task_for(part.kind).name, [])
 
     @property
     def label(self) -> str:
@@ -151,26 +178,19 @@ class LabelChat:
 
         return label_for(self.graph, self.individual_id)
 
-    def _inputs(self, part: Part) -> dict[str, torch.Tensor]:
-        """Encode one part for the task's stem: images [1, C, S, S] or audio [1, F, M]."""
-        if part.kind != self.task.modality:
-            want = "an image" if self.task.modality == "image" else "a recording"
-            raise DataError(f"this profile's model classifies {self.task.modality}, not "
-                            f"{part.kind}", f"attach {want} instead")
-        x = get_modality(part.kind).to_tensor([part], self.spec)
-        return {"images" if part.kind == "image" else "audio": x}
-
     def _logits(self, part: Part) -> torch.Tensor:
-        """Return the class logits [1, C] of one part."""
-        out = self.graph.forward_tasks(None, tasks=[self.task.name], **self._inputs(part))
-        return out[self.task.name]  # [1, C]
+        """Return the class logits [1, C] of one part from the head of the task that reads it."""
+        name = self.task_for(part.kind).name
+        x = get_modality(part.kind).to_tensor([part], self.spec)  # [1, C, S, S] or [1, F, M]
+        media = {"images" if part.kind == "image" else "audio": x}
+        return self.graph.forward_tasks(None, tasks=[name], **media)[name]  # [1, C]
 
     def predict(self, part: Part) -> tuple[str, float]:
         """Return the predicted label of a media part and its probability."""
         with self.lock, torch.no_grad():
             probs = self._logits(part).softmax(-1)[0]  # [C]
             i = int(probs.argmax())
-            return self.labels[i], float(probs[i])
+            return self.heads[self.task_for(part.kind).name][i], float(probs[i])
 
     def learn(self, part: Part, label: str, value: int = 1) -> tuple[float, float]:
         """Take a few small steps towards (`value` > 0) or away from `label`; return the loss
@@ -181,9 +201,10 @@ class LabelChat:
            then an Adam step on all weights with a small learning rate.
         3. Measure the loss once more without a step.
         """
-        if label not in self.labels:
+        labels = self.heads[self.task_for(part.kind).name]
+        if label not in labels:
             return 0.0, 0.0
-        target = torch.tensor([self.labels.index(label)])  # [1]
+        target = torch.tensor([labels.index(label)])  # [1]
 
         def loss_of(logits: torch.Tensor) -> torch.Tensor:
             """Return the step's loss for logits [1, C]."""
@@ -211,12 +232,14 @@ class LabelChat:
                             {"insitu.online_base": self.individual_id or ""})  # fmt: skip
             return before if before is not None else after, after
 
-    def check_label(self, label: str) -> str:
-        """Return a correction's label if the task can learn it, else raise DataError."""
+    def check_label(self, label: str, kind: str | None = None) -> str:
+        """Return a correction's label if the task answering `kind` (default: the first task)
+        can learn it, else raise DataError."""
         label = label.strip()
-        if self.task.classes and label not in self.task.classes:
-            raise DataError(f"'{label}' is not a class of task {self.task.name}",
-                            f"correct with one of: {', '.join(self.task.classes)}")
+        task = self.task if kind is None else self.task_for(kind)
+        if task.classes and label not in task.classes:
+            raise DataError(f"'{label}' is not a class of task {task.name}",
+                            f"correct with one of: {', '.join(task.classes)}")
         return label
 
     def save(self, path: Path) -> None:
@@ -225,4 +248,6 @@ class LabelChat:
 
     def describe(self) -> dict[str, Any]:
         """Return the task, modality and classes the chat answers with."""
-        return {"task": self.task.name, "modality": self.task.modality, "labels": self.labels}
+        return {"task": self.task.name, "modality": self.task.modality, "labels": self.labels,
+                "tasks": {t.name: {"modality": t.modality, "labels": self.heads[t.name]}
+                          for t in self.tasks if t.name in self.heads}}

@@ -399,7 +399,7 @@ class ChatSession:
         assert self.labeler is not None
         start = time.perf_counter()
         before, after = self.labeler.learn(part, label, value)
-        steps = LABEL_LEARN_STEPS if label in self.labeler.labels else 0
+        steps = LABEL_LEARN_STEPS if self.labeler.knows(part, label) else 0
         self._learned(LearnReport(signal, message_id, steps,
                                   (time.perf_counter() - start) * 1000.0, before, after))
 
@@ -420,13 +420,13 @@ class ChatSession:
     def _label_correct(self, message_id: str, answer: str) -> str:
         """Store the media and its right label as a training example, learn it; its id."""
         assert self.labeler is not None
-        label = self.labeler.check_label(answer)
         refs = self._prompt_media(message_id)
         if not refs:
             raise DataError("the message this reply answered has no image or audio",
                             "correct a reply to a picture or a recording")
-        ex = Example(prompt=[refs[0]], answer=[Part.of_label(label)], task=self.task,
-                     source="chat")
+        label = self.labeler.check_label(answer, refs[0].kind)
+        ex = Example(prompt=[refs[0]], answer=[Part.of_label(label)],
+                     task=self.labeler.task_for(refs[0].kind).name, source="chat")
         eid = self._store_correction(ex, message_id)
         self._label_step(message_id, load_part(self.profile, refs[0]), label, 1, "correction")
         return eid
@@ -438,7 +438,7 @@ class ChatSession:
             add_examples(store, [(ex, "train")], message_id=message_id,
                          provenance={"via": "chat", "correction_of": message_id})
             rows = store.query("SELECT id FROM examples WHERE task = ? AND hash = ?",
-                               [self.task, example_hash(ex)])
+                               [ex.task, example_hash(ex)])
         return str(rows[0]["id"])
 
     def _learned(self, report: LearnReport) -> None:

@@ -147,3 +147,68 @@ def test_ask_attach_and_rate_correct_from_the_cli(tmp_path: Path, shared_data: P
     assert "saved correction as example" in res.output
     res = runner.invoke(cli, ["ask", "-p", "m", "--attach", str(tmp_path / "nope.png")])
     assert res.exit_code == 1 and "no such file" in str(res.exception)
+
+
+TWO_TASKS = """
+description = "a picture task and a recording task, as `insitu bundle grow` leaves them"
+
+[[tasks]]
+name = "digits"
+kind = "label"
+modality = "image"
+classes = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"]
+
+[[tasks]]
+name = "words"
+kind = "label"
+modality = "audio"
+classes = ["no", "yes"]
+
+[model]
+max_params = 60_000
+width = 32
+families = ["mlp"]
+image_size = 28
+image_channels = 1
+"""
+
+
+def test_a_model_with_an_image_and_an_audio_head_answers_each_with_its_own(
+        tmp_path: Path) -> None:  # fmt: skip
+    """A champion with a picture head and a recording head (a friend's MNIST model grown into
+    spoken words) answers a picture with a digit and a clip with a word; a correction of the
+    clip's reply is checked against and stored in the recording task."""
+    import torch
+
+    from harness.genome import canonical_json, content_hash
+    from harness.graph import checkpoint
+    from harness.graph.build import Graph
+    from harness.graph.seeds import seed
+    from harness.store.population import add_individual, put_genome
+
+    (tmp_path / "two.toml").write_text(TWO_TASKS)
+    with Profile.create("two", str(tmp_path / "two.toml")) as prof:
+        heads = {t.name: {"op": "classify", "args": {"classes": len(t.classes),
+                                                     "labels": t.classes, "pool": "mean"}}
+                 for t in prof.config.tasks}  # fmt: skip
+        genome = seed("mlp", 40_000, heads=heads, modalities=["image", "audio"], context=64)
+        genome["stems"]["image"]["args"]["channels"] = 1  # grayscale, as the profile reads
+        genome["stems"]["audio"]["args"]["mels"] = prof.config.model.n_mels
+        graph = Graph(genome, "cpu", torch.Generator().manual_seed(0))
+        rel = "checkpoints/grown/two.safetensors"
+        (prof.path / rel).parent.mkdir(parents=True)
+        checkpoint.save(graph, prof.path / rel)
+        gid = put_genome(prof.store, content_hash(genome), canonical_json(genome), "mlp",
+                         graph.num_parameters())
+        add_individual(prof.store, gid, checkpoint=rel, status="champion")
+        audio, image = get_modality("audio"), get_modality("image")
+        with ChatSession(prof) as chat:
+            assert chat.ask(parts=[audio.load(audio.sample())]) in ("no", "yes")
+            heard = chat.last_reply_id
+            assert chat.ask(parts=[image.load(image.sample())]) in [str(d) for d in range(10)]
+            assert heard is not None
+            with pytest.raises(DataError, match="'7' is not a class of task words"):
+                chat.correct(heard, "7")
+            chat.correct(heard, "yes")
+        (ex,) = [e for e in iter_examples(prof.store, "words") if e.source == "chat"]
+        assert label_of(ex) == "yes" and ex.prompt[0].kind == "audio"
