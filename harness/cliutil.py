@@ -8,6 +8,9 @@ from typing import Any, TypeVar
 import click
 
 from harness.profile import DEFAULT_PROFILE, Profile
+from harness.words import counted
+
+__all__ = ["counted"]  # re-exported: CLI modules import it from here
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -46,10 +49,3 @@ def table(rows: list[list[str]], header: list[str]) -> str:
     return "\n".join(lines)
 
 
-#: plurals that are not the noun plus "s"
-PLURALS = {"modality": "modalities", "bench": "benches"}
-
-
-def counted(n: int, noun: str) -> str:
-    """Return "1 unit", "12 units", "3 modalities": a count with its noun in the right number."""
-    return f"{n} {noun if n == 1 else PLURALS.get(noun, noun + 's')}"

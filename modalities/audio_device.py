@@ -8,6 +8,7 @@ from typing import Any
 
 from harness.doctor import Check
 from harness.errors import InsituError
+from harness.words import counted
 
 
 class AudioUnavailable(InsituError):
@@ -70,7 +71,8 @@ def check() -> Iterable[Check]:
     yield Check("portaudio", True, sd.get_portaudio_version()[1])
     names = input_devices(sd)
     if names:
-        yield Check("microphone", True, f"{len(names)} input device(s): {', '.join(names[:3])}")
+        found = counted(len(names), "input device")
+        yield Check("microphone", True, f"{found}: {', '.join(names[:3])}")
     else:
         yield Check("microphone", False, "no input device found",
                     "plug in a microphone to use /record; `/audio PATH.wav` works without one")

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from harness.cliutil import json_option, table
+from harness.cliutil import counted, json_option, table
 from harness.errors import ConfigError
 
 FAMILY_NAMES = ("mlp", "cnn", "rnn", "gru", "lstm", "rwkv", "ssm", "transformer")
@@ -117,7 +117,8 @@ def generate(params: int, tokens: int, repeats: int, threads: int,
         "misses",
     ]
     click.echo(
-        f"step-path generation of {tokens} tokens on {threads} CPU thread(s), best of {repeats}; "
+        f"step-path generation of {tokens} tokens on {counted(threads, 'CPU thread')}, best of "
+        f"{repeats}; "
         f"targets: >= {TARGET_TOKENS_PER_S:.0f} tok/s, step <= {TARGET_RATIO:.0f}x parallel"
     )
     click.echo(table(rows, header))

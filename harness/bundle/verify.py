@@ -22,6 +22,7 @@ from typing import Any
 from harness import registry
 from harness.errors import InsituError
 from harness.genome import load_genome
+from harness.words import counted
 
 from . import format as fmt
 from .format import BundleError
@@ -173,7 +174,8 @@ def _check_files(zf: zipfile.ZipFile, infos: dict[str, zipfile.ZipInfo],
         raise BundleError("manifest.json lists a file twice", _DAMAGED)
     present = set(infos) - {fmt.MANIFEST}
     if missing := sorted(set(listed) - present):
-        raise BundleError(f"the bundle lacks {len(missing)} listed file(s), e.g. {missing[0]}",
+        raise BundleError(f"the bundle lacks {counted(len(missing), 'listed file')}, e.g. "
+                          f"{missing[0]}",
                           _DAMAGED)
     if extra := sorted(present - set(listed)):
         raise BundleError(f"the bundle holds a file its manifest does not list: {extra[0]}",

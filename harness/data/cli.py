@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from harness.cliutil import json_option, open_profile, profile_option, table
+from harness.cliutil import counted, json_option, open_profile, profile_option, table
 from harness.data.importer import FileReport
 from harness.data.ingest import add_paths
 from harness.errors import DataError
@@ -43,7 +43,7 @@ def data_add(profile: str, paths: tuple[Path, ...], task_name: str | None, as_js
         rows = []
         for r in reports:
             state = f"rejected: {r.rejected}" if r.rejected else (
-                f"{len(r.problems)} problem(s)" if r.problems else "ok")
+                counted(len(r.problems), "problem") if r.problems else "ok")
             rows.append([r.path, r.format, str(r.added), str(r.duplicates), str(r.heldout),
                          state])
         click.echo(table(rows, ["file", "format", "added", "duplicates", "held out", "status"]))

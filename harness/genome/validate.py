@@ -9,6 +9,7 @@ from typing import Any
 from harness import registry
 from harness.errors import GenomeError, InsituError
 from harness.genome.schema import FORMAT, INPUT, MERGE_OPS, VERSION, Genome, live_nodes, topo_order
+from harness.words import counted
 
 #: Integer op arguments that are sizes and must be >= 1.
 SIZE_ARGS = frozenset(
@@ -168,7 +169,8 @@ def validate(genome: Genome, check_ops: bool = True) -> Genome:
             raise _fail(f"node {nid} inputs must be a list of node ids", "e.g. [0]")
         if merge and len(inputs) < 2:
             raise _fail(
-                f"merge node {nid} ('{op}') has {len(inputs)} input(s); it needs at least 2",
+                f"merge node {nid} ('{op}') has {counted(len(inputs), 'input')}; it needs at "
+                "least 2",
                 "give it two or more inputs, or use a non-merge op",
             )
         if not merge and len(inputs) != 1:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from harness.errors import DataError
 from harness.profile import list_profiles
+from harness.words import counted
 from tui import features
 from tui.commands.optional import do_export, do_import, do_teach
 from tui.evolution import unavailable_message, worker_available
@@ -143,7 +144,7 @@ class Handlers:
 
         profile = self.app.profile
         paths = [Path(a).expanduser() for a in args]
-        self.say(f"adding {len(paths)} path(s)…", timeout=3)
+        self.say(f"adding {counted(len(paths), 'path')}…", timeout=3)
         self.background(lambda: add_paths(profile, paths),  # type: ignore[arg-type]
                         lambda reports: self.say(add_summary(reports), timeout=12),
                         "/add")

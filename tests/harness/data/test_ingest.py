@@ -94,6 +94,11 @@ def test_cli_summary_and_nothing_added_exit_code(tmp_path: Path) -> None:
     assert result.exit_code != 0 and "binary" in result.output
     with Profile.open() as prof:
         assert split_counts(prof.store) == {"chat": {"train": 1}}
+    pairs = tmp_path / "pairs.jsonl"
+    pairs.write_text('{"prompt": "hi", "response": "hello"}\n{"prompt": broken\n')
+    result = runner.invoke(cli, ["data", "add", str(pairs)])
+    assert result.exit_code == 0 and "1 problem\n" in result.output  # one, not "1 problem(s)"
+    assert "line 2: not JSON" in result.output
 
 
 def test_unknown_task_names_the_tasks(tmp_path: Path) -> None:
