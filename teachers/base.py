@@ -17,8 +17,8 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
-from harness.cliutil import counted
 from harness.errors import TeacherError
+from harness.words import counted
 from teachers.keys import redact
 
 if TYPE_CHECKING:
@@ -78,7 +78,7 @@ class Usage:
     def summary(self) -> str:
         """Return a one-line summary for people."""
         cost = "unknown" if self.cost is None else f"${self.cost:.4f}"
-        return (f"{self.requests} requests ({self.retries} retried), tokens in "
+        return (f"{counted(self.requests, 'request')} ({self.retries} retried), tokens in "
                 f"{self.prompt_tokens} / out {self.completion_tokens}, cost {cost}, "
                 f"{self.seconds:.1f} s")  # fmt: skip
 

@@ -75,3 +75,13 @@ def test_near_duplicates():
     assert not d.is_near("What is your name?", "My name is Bob and I like trains.")
     assert not d.is_near("Tell me a joke", "Why did the chicken cross the road?")
     assert len(d) == 1
+
+
+@pytest.mark.parametrize(("requests", "words"), [(1, "1 request (0 retried)"),
+                                                 (3, "3 requests (0 retried)")])
+def test_the_usage_summary_counts_requests_in_the_right_number(requests: int,
+                                                               words: str) -> None:
+    """`teacher test` after one request says "1 request", not "1 requests"."""
+    from teachers.base import Usage
+
+    assert Usage(requests=requests).summary().startswith(words)
