@@ -19,8 +19,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from harness.errors import DataError, TeacherError
+from harness.profile import profile_flag
 from harness.store.examples import add_examples, iter_examples
 from harness.types import Example, Part
+from harness.words import counted
 from teachers.base import Reply, Request, Teacher, Usage
 from teachers.dedupe import DEFAULT_THRESHOLD, Deduper, parts_text
 from teachers.parse import MAX_CHARS, PAIR_SCHEMA, parse_pairs, valid_pair
@@ -223,7 +225,8 @@ def _pairs_loop(run: _Run, samples: list[tuple[str, str]], topic: str | None, n:
         run.store(pairs, _provenance(teacher, reply, "pairs", prompt, topic,
                                      json_mode and not teacher.json_refused, len(pairs)))
     if rep.accepted < n:
-        rep.stopped = (f"stopped after {rep.usage.requests} requests with {rep.accepted} of {n} "
+        rep.stopped = (f"stopped after {counted(rep.usage.requests, 'request')} with "
+                       f"{rep.accepted} of {n} "
                        "pairs: the teacher kept writing pairs already in the data")  # fmt: skip
 
 
@@ -234,9 +237,11 @@ def _distill_loop(run: _Run, samples: list[tuple[str, str]], topic: str | None, 
     given = [p.strip() for p in prompts if p.strip()]
     pool = list(dict.fromkeys(([topic] if topic else []) + given + [p for p, _ in samples]))
     if not pool:
+        task, flag = run.task.name, profile_flag(run.profile.name)
         raise TeacherError(f"teacher '{teacher.config.name}' is a micro-model: it answers prompts "
-                           "but cannot invent them, and this task has no data yet",
-                           "give a prompt with --topic TEXT, or add data with `insitu data add`")
+                           f"but cannot invent them, and task {task} has no data yet",
+                           "give a prompt with --topic TEXT or questions with --prompts FILE, or "
+                           f"add data with `insitu data add{flag} PATH --task {task}`")
     for i in range(3 * n):
         if rep.accepted >= n:
             return

@@ -101,13 +101,17 @@ def test_insitu_teacher_runs_in_process(champion_ckpt, student):
 
 
 def test_distillation_needs_prompts(served):
+    """A micro-model teacher with no topic, prompts or data names the ways to give it prompts,
+    with the profile and task in the `insitu data add` command."""
     from harness.profile import Profile
 
     with Profile.create("empty") as prof:
         cfg = tconfig.TeacherConfig(name="m", kind="openai", model="mentor", base_url=served.url,
                                     mode="distill")
-        with pytest.raises(TeacherError, match="--topic"):
+        with pytest.raises(TeacherError, match="--topic") as err:
             synthesize(prof, tconfig.build(cfg), n=2)
+    assert "task chat has no data yet" in str(err.value) and "--prompts FILE" in str(err.value)
+    assert "`insitu data add -p empty PATH --task chat`" in str(err.value)
 
 
 def test_pairs_from_a_json_teacher_are_deduplicated(student):
