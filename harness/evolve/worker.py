@@ -21,6 +21,7 @@ import click
 from harness.cliutil import profile_option
 from harness.errors import InsituError
 from harness.profile import Profile, profile_flag
+from harness.words import counted
 
 ACTIVE_FILE = "ui-active"
 POLL_S = 0.2
@@ -97,7 +98,11 @@ _stopping = threading.Event()
 
 
 def _terminate(signum: int, frame: FrameType | None) -> None:
-    """Turn SIGTERM into the Ctrl-C path, which saves the run's state and stops cleanly."""
+    """Mark the worker as stopping and raise KeyboardInterrupt, which saves the run's state.
+
+    Ctrl-C (SIGINT) comes here too: a run stopped by it returns normally, and the mark is what
+    keeps the worker from starting the next chunk.
+    """
     _stopping.set()
     raise KeyboardInterrupt
 
@@ -128,14 +133,16 @@ def worker(profile: str, chunk_minutes: float, idle_seconds: float | None,
 
     if chunk_minutes <= 0:
         raise InsituError("--chunk-minutes must be above 0", "use e.g. --chunk-minutes 2")
+    _stopping.clear()
     signal.signal(signal.SIGTERM, _terminate)
+    signal.signal(signal.SIGINT, _terminate)
     with Profile.open(profile) as prof:
         idle = prof.config.evolution.idle_seconds if idle_seconds is None else idle_seconds
         count = workers or prof.config.evolution.workers
         pauser = Pauser(prof.path, idle)
         pauser.start()
-        click.echo(f"worker for '{prof.name}': {count} evaluation process(es), pausing while "
-                   f"the chat was active in the last {idle:g} s")
+        click.echo(f"worker for '{prof.name}': {counted(count, 'evaluation process')}, pausing "
+                   f"while the chat was active in the last {idle:g} s")
         waiting = False
         try:
             while not _stopping.is_set():
@@ -151,8 +158,10 @@ def worker(profile: str, chunk_minutes: float, idle_seconds: float | None,
                     time.sleep(POLL_S)
                     continue
                 try:
-                    run(prof, seconds=chunk_minutes * 60, workers=count,
-                        reporters=[ConsoleReporter(click.echo, live=False)])
+                    done = run(prof, seconds=chunk_minutes * 60, workers=count,
+                               reporters=[ConsoleReporter(click.echo, live=False)])
+                    if done.stopped == "interrupted":  # a signal the run turned into its end
+                        break
                 except InsituError as exc:
                     click.echo(f"evolution stopped: {exc}", err=True)
                     _stopping.wait(30)

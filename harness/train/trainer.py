@@ -128,8 +128,8 @@ class Trainer:
                             "add a text or label task")
         missing = [t.name for t in self.tasks if t.name not in graph.heads]
         if missing:
-            tasks = "task" if len(missing) == 1 else "tasks"
-            raise GenomeError(f"the graph has no head for {tasks} {', '.join(missing)}",
+            word = "task" if len(missing) == 1 else "tasks"
+            raise GenomeError(f"the graph has no head for {word} {', '.join(missing)}",
                               "add each task's head to the genome (Task.head())")
         if schedule not in SCHEDULES:
             raise ConfigError(f"unknown schedule '{schedule}'", f"use {', '.join(SCHEDULES)}")

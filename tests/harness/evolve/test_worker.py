@@ -50,8 +50,11 @@ def _wait(pred, seconds: float) -> bool:  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.slow
-def test_worker_pauses_while_active_and_stops_on_sigterm(tmp_path: Path, shared_data: Path) -> None:
-    """Evaluations pause within a second of chat activity, resume when idle, exit on TERM."""
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT], ids=["TERM", "INT"])
+def test_worker_pauses_while_active_and_stops_on_a_signal(tmp_path: Path, shared_data: Path,
+                                                          stop: signal.Signals) -> None:
+    """Evaluations pause within a second of chat activity, resume when idle; the worker exits
+    on TERM and on Ctrl-C (INT) in the middle of a chunk instead of starting the next one."""
     template = tmp_path / "small.toml"
     template.write_text(TEMPLATE)
     corpus = tmp_path / "slice.txt"
@@ -72,8 +75,9 @@ def test_worker_pauses_while_active_and_stops_on_sigterm(tmp_path: Path, shared_
         assert _wait(lambda: all(_state(p) != "T" for p in children if Path(f"/proc/{p}").exists()),
                      6), "evaluations did not resume when idle"
     finally:
-        proc.send_signal(signal.SIGTERM)
+        proc.send_signal(stop)
         out, _ = proc.communicate(timeout=60)
     assert proc.returncode == 0, out
     assert "pausing" in out and "resuming" in out and "run is saved" in out
+    assert "1 evaluation process," in out
     assert "Traceback" not in out
