@@ -76,7 +76,12 @@ def test_worker_pauses_while_active_and_stops_on_a_signal(tmp_path: Path, shared
                      6), "evaluations did not resume when idle"
     finally:
         proc.send_signal(stop)
-        out, _ = proc.communicate(timeout=60)
+        try:
+            out, _ = proc.communicate(timeout=60)
+        except subprocess.TimeoutExpired:  # still evolving: stop it, then fail
+            proc.kill()
+            out, _ = proc.communicate()
+            pytest.fail(f"the worker did not stop on {stop.name}:\n{out[-2000:]}")
     assert proc.returncode == 0, out
     assert "pausing" in out and "resuming" in out and "run is saved" in out
     assert "1 evaluation process," in out
