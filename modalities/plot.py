@@ -67,6 +67,25 @@ def _marker(draw: ImageDraw.ImageDraw, kind: str, x: float, y: float, r: float =
         draw.ellipse([x - r, y - r, x + r, y + r], fill=color)
 
 
+#: label size in pixels, and the fonts tried first (by file name, in the system's font folders)
+FONT_SIZE = 13
+FONTS = ("DejaVuSans.ttf", "LiberationSans-Regular.ttf", "Arial.ttf")
+
+
+def plot_font(size: int = FONT_SIZE) -> Any:
+    """Return the labels' font: DejaVu Sans where the system has it, else Pillow's own at `size`.
+
+    Pillow's default font at its default 10 px sets spaces 2 px wide, so "best so far" read as
+    "bestsofar".
+    """
+    for name in FONTS:
+        try:
+            return ImageFont.truetype(name, size)
+        except OSError:
+            continue
+    return ImageFont.load_default(size=size)
+
+
 def render(spec: dict[str, Any], width: int = 960, height: int = 560) -> Image.Image:
     """Return the plot of a spec as an RGB image.
 
@@ -82,7 +101,7 @@ def render(spec: dict[str, Any], width: int = 960, height: int = 560) -> Image.I
     ys = [p["y"] for p in points] + [q[1] for line in lines for q in line["points"]]
     img = Image.new("RGB", (width, height), BG)
     draw = ImageDraw.Draw(img)
-    font = ImageFont.load_default()
+    font = plot_font()
     left, top, right, bottom = MARGIN
     x0, y0, x1, y1 = left, top, width - right, height - bottom
     draw.text((left, 10), str(spec.get("title", "")), fill=AXIS, font=font)

@@ -190,13 +190,20 @@ def _plot(prof: Any, run_id: str, path: Path) -> None:
 @click.command()
 @profile_option
 @json_option
-def leaderboard(profile: str, as_json: bool) -> None:
+@click.option("--plot", "plot", type=click.Path(path_type=Path),
+              help="Also write a PNG of the run's fitness over time (as `insitu evolve --plot`).")
+def leaderboard(profile: str, as_json: bool, plot: Path | None) -> None:
     """Show the population of the latest run, best first (* marks the Pareto front)."""
     from harness.evolve.summary import stored_board
 
     with open_profile(profile) as prof:
         run, rows = stored_board(prof.store)
         kept = _kept_individuals(prof.store) if run is None else []
+        if plot is not None and run is not None:
+            _plot(prof, run["id"], plot)
+    if plot is not None and run is None:
+        raise EvolutionError(f"profile '{profile}' has no evolution run to plot",
+                             f"start one with `insitu evolve -p {profile}`")  # fmt: skip
     if run is None and kept:  # e.g. an imported or grown profile: show what it holds
         if as_json:
             click.echo(json.dumps({"run_id": None, "individuals": kept}, indent=2, default=str))
@@ -214,6 +221,8 @@ def leaderboard(profile: str, as_json: bool) -> None:
         return
     click.echo(f"run {run['id']} on {run['tasks']}")
     click.echo(leaderboard_table(rows) if rows else "no individual has joined the population yet")
+    if plot is not None:
+        click.echo(f"plot written to {plot}")
 
 
 @click.command()

@@ -42,3 +42,11 @@ def test_an_empty_spec_draws_a_note_and_a_bad_one_is_refused():
     assert render({**SPEC, "points": [], "lines": []}).size == (960, 560)
     with pytest.raises(DataError, match="plot spec"):
         render({"points": []})
+
+
+def test_labels_keep_the_spaces_between_words():
+    """The labels' font sets a space at least 3 px wide ("best so far", not "bestsofar")."""
+    from modalities.plot import plot_font
+
+    font = plot_font()
+    assert font.getlength("best so far") - font.getlength("bestsofar") >= 2 * 3

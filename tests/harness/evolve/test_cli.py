@@ -57,8 +57,9 @@ def test_evolve_prints_a_leaderboard_json_plot_and_lineage(tmp_path, insitu_home
     summary = json.loads(out.stdout)
     assert summary["stopped"] == "goal" and summary["champion"]["status"] == "champion"
     assert (tmp_path / "fit.png").read_bytes()[:4] == b"\x89PNG"
-    board = _insitu(insitu_home, "leaderboard", "-p", "evo")
+    board = _insitu(insitu_home, "leaderboard", "-p", "evo", "--plot", str(tmp_path / "b.png"))
     assert board.returncode == 0 and "champion" in board.stdout and "heldout_bpb" in board.stdout
+    assert (tmp_path / "b.png").read_bytes()[:4] == b"\x89PNG"  # the finished run, drawn again
     tree = _insitu(insitu_home, "lineage", "-p", "evo")
     assert tree.returncode == 0 and tree.stdout.splitlines()[0].startswith(
         summary["champion"]["id"])
@@ -79,6 +80,8 @@ def test_bad_cli_input_names_the_next_step(tmp_path, insitu_home):
     assert zero.returncode == 1 and "budget of 0" in zero.stderr
     board = _insitu(insitu_home, "leaderboard", "-p", "empty")
     assert board.returncode == 1 and "insitu evolve" in board.stderr
+    board = _insitu(insitu_home, "leaderboard", "-p", "empty", "--plot", str(tmp_path / "n.png"))
+    assert board.returncode == 1 and "no evolution run to plot" in board.stderr
     assert "Traceback" not in board.stderr + nodata.stderr
 
 
