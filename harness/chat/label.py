@@ -26,6 +26,8 @@ from harness.store.records import put_attachment
 from harness.types import Part
 
 MEDIA = ("image", "audio")
+#: what people call each medium in messages
+MEDIA_NOUNS = {"image": "pictures", "audio": "recordings"}
 SEED_FAMILIES = ("cnn", "mlp", "gru")
 SEED_BUDGET = 60_000
 #: Gradient steps taken on one example after a rating or correction, and their learning rate.
@@ -166,6 +168,10 @@ class LabelChat:
         want = "an image" if "image" in reads else "a recording"
         raise DataError(f"this profile's model classifies {reads}, not {kind}",
                         f"attach {want} instead")
+
+    def modalities(self) -> list[str]:
+        """Return the media the model answers (those of the tasks it has heads for), in order."""
+        return list(dict.fromkeys(t.modality for t in self.tasks if t.name in self.heads))
 
     def knows(self, part: Part, label: str) -> bool:
         """Return whether the head answering `part` has `label` among its classes."""

@@ -24,7 +24,7 @@ import torch
 from harness.chat import history
 from harness.chat.inputs import message_text
 from harness.chat.label import LEARN_STEPS as LABEL_LEARN_STEPS
-from harness.chat.label import LabelChat, label_task, load_part, store_part
+from harness.chat.label import MEDIA_NOUNS, LabelChat, label_task, load_part, store_part
 from harness.chat.model import (
     WARM_SECONDS,
     champion_row,
@@ -319,11 +319,13 @@ class ChatSession:
         assert self.labeler is not None
         refs = _media_refs(user.get("parts"))
         if not refs:
-            kind = self.labeler.task.modality
-            in_chat = "/image PATH" if kind == "image" else "/audio PATH or /record"
+            kinds = self.labeler.modalities()
+            what = " or ".join(MEDIA_NOUNS[k] for k in kinds)
+            in_chat = " or ".join("/image PATH" if k == "image" else "/audio PATH or /record"
+                                  for k in kinds)  # fmt: skip
             flag = profile_flag(self.profile.name)
-            raise DataError(f"profile '{self.profile.name}' answers {kind}s, and the message "
-                            f"has no {kind}", f"attach one: {in_chat} in the chat, or "
+            raise DataError(f"profile '{self.profile.name}' answers {what}, and the message has "
+                            "none", f"attach one: {in_chat} in the chat, or "
                             f"`insitu ask{flag} --attach PATH` from the shell")
         part = load_part(self.profile, refs[0])
         label, prob = self.labeler.predict(part)

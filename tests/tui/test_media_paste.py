@@ -79,7 +79,7 @@ async def test_bad_and_missing_pasted_paths(tmp_path: Path, shared_data: Path) -
         missing = str(tmp_path / "nowhere" / "x.png")
         await paste(pilot, missing)
         await until(pilot, lambda: user_texts(app) == [missing] and not app.chat.generating)
-        assert any("answers images, and the message has no image" in n for n in notes(app))
+        assert any("answers pictures, and the message has none" in n for n in notes(app))
         await paste(pilot, f'"{wav}"')
         await until(pilot, lambda: len(user_texts(app)) == 2 and not app.chat.generating)
         assert user_texts(app)[1].startswith("[audio: seven.wav ")

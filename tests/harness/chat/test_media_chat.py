@@ -90,7 +90,7 @@ def test_label_chat_refuses_text_only_and_the_wrong_modality(tmp_path: Path,
         add_paths(prof, [tmp_path / "mnist"])
         with ChatSession(prof, warm_seconds=0.5) as chat:
             assert "no champion" in chat.model_label
-            with pytest.raises(DataError, match="answers images, and the message has no image"
+            with pytest.raises(DataError, match="answers pictures, and the message has none"
                                ) as err:
                 chat.ask("what is this?")
             assert "/image PATH in the chat, or `insitu ask -p m --attach PATH`" in str(err.value)
@@ -203,6 +203,9 @@ def test_a_model_with_an_image_and_an_audio_head_answers_each_with_its_own(
         add_individual(prof.store, gid, checkpoint=rel, status="champion")
         audio, image = get_modality("audio"), get_modality("image")
         with ChatSession(prof) as chat:
+            with pytest.raises(DataError, match="answers pictures or recordings") as err:
+                chat.ask("what do you hear?")
+            assert "/image PATH or /audio PATH or /record in the chat" in str(err.value)
             assert chat.ask(parts=[audio.load(audio.sample())]) in ("no", "yes")
             heard = chat.last_reply_id
             assert chat.ask(parts=[image.load(image.sample())]) in [str(d) for d in range(10)]
