@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,7 @@ from harness.errors import DataError
 from harness.modality import get_modality
 from harness.profile import Profile
 from harness.registry import importers
-from harness.store.examples import add_examples, hash_split
+from harness.store.examples import add_examples, example_hash, hash_split
 from harness.store.records import put_attachment
 from harness.types import Example, Part
 
@@ -189,6 +190,21 @@ def _label(ex: Example) -> str | None:
 
 def _attach_media(profile: Profile, ex: Example) -> Example:
     """Store large image/audio parts as content-addressed attachments (by their modality)."""
+
+    def put(data: bytes, kind: str, mime: str) -> str:
+        return put_attachment(profile.store, profile.attachments_dir, data, kind=kind, mime=mime)
+
+    return _as_stored(ex, put)
+
+
+def stored_hash(ex: Example) -> str:
+    """Return the hash `insitu data add` stores `ex` under (large media by content), storing
+    nothing: how `insitu eval` finds test files that the profile already holds."""
+    return example_hash(_as_stored(ex, lambda data, kind, mime: hashlib.sha256(data).hexdigest()))
+
+
+def _as_stored(ex: Example, put: Callable[[bytes, str, str], str]) -> Example:
+    """Return `ex` with its large image/audio parts replaced by `put(bytes, kind, mime)` refs."""
     prompt = []
     for part in ex.prompt:
         media = part.image if part.kind == "image" else part.audio if part.kind == "audio" \
@@ -197,8 +213,6 @@ def _attach_media(profile: Profile, ex: Example) -> Example:
             prompt.append(part)
             continue
         data, mime = get_modality(part.kind).file_bytes(part)  # type: ignore[attr-defined]
-        sha = put_attachment(profile.store, profile.attachments_dir, data, kind=part.kind,
-                             mime=mime)
-        prompt.append(Part(kind=part.kind, attachment=sha))
+        prompt.append(Part(kind=part.kind, attachment=put(data, part.kind, mime)))
     return Example(prompt, ex.answer, ex.task, ex.source, ex.weight, ex.created_at,
                    dict(ex.signals))

@@ -34,6 +34,19 @@ def checkpoint_path(profile: Profile, row: dict[str, Any]) -> Path:
     return path
 
 
+def _already_held(profile: Profile, task: str, hashes: list[str]) -> dict[str, int]:
+    """Return how many of the examples (by stored hash) the task holds, per split."""
+    held = {"train": 0, "heldout": 0}
+    for lo in range(0, len(hashes), 500):
+        chunk = hashes[lo : lo + 500]
+        rows = profile.store.query(
+            f"SELECT split, count(*) AS n FROM examples WHERE task = ? AND hash IN "
+            f"({', '.join('?' * len(chunk))}) GROUP BY split", [task, *chunk])  # fmt: skip
+        for r in rows:
+            held[str(r["split"])] = held.get(str(r["split"]), 0) + int(r["n"])
+    return held
+
+
 def _fmt(value: float) -> str:
     """Format a metric for the table."""
     return "n/a" if math.isnan(value) else f"{value:.4f}"
@@ -51,7 +64,7 @@ def _fmt(value: float) -> str:
 def eval_cmd(profile: str, task_name: str, paths: tuple[Path, ...], budget: int | None,
              progressive: bool, as_json: bool) -> None:  # fmt: skip
     """Measure the champion on your own test files (text, JSONL, image or audio folders)."""
-    from harness.data.ingest import read_paths
+    from harness.data.ingest import read_paths, stored_hash
     from harness.graph.checkpoint import load
     from harness.modality import ModalitySpec
     from harness.tasks import TaskData, build_task
@@ -62,6 +75,7 @@ def eval_cmd(profile: str, task_name: str, paths: tuple[Path, ...], budget: int 
         graph = load(checkpoint_path(prof, row), device="cpu")
         spec = ModalitySpec.from_model_config(prof.config.model)
         examples, reports = read_paths(list(paths), config)
+        held = _already_held(prof, task_name, [stored_hash(ex) for ex in examples])
     if task_name not in graph.heads and config.kind in ("text", "label"):
         raise DataError(f"the champion has no head for task '{task_name}'",
                         f"evolve a champion for it with `insitu evolve -p {profile} "
@@ -82,14 +96,23 @@ def eval_cmd(profile: str, task_name: str, paths: tuple[Path, ...], budget: int 
     if as_json:
         click.echo(json.dumps({
             "profile": profile, "task": task_name, "examples": len(examples),
-            "champion": {"id": row["id"], "family": row.get("family"),
+            "already_in_profile": held, "champion": {"id": row["id"], "family": row.get("family"),
                          "params": graph.num_parameters()},
             "files": [r.__dict__ for r in reports], "metrics": metrics,
         }, indent=2))  # fmt: skip
         return
+    unseen = "" if held["train"] or held["heldout"] else "unseen "
     click.echo(f"champion {row['id']} ({row.get('family')}, {graph.num_parameters():,} "
-               f"parameters) on {counted(len(examples), 'unseen example')} of task "
+               f"parameters) on {counted(len(examples), unseen + 'example')} of task "
                f"'{task_name}'")
+    if held["train"]:
+        n = held["train"]
+        click.echo(f"  note: {n} of them {'is' if n == 1 else 'are'} in the profile's training "
+                   "data, so the champion may have learned them; test on files you never added")
+    if held["heldout"]:
+        n = held["heldout"]
+        click.echo(f"  note: {n} of them {'is one' if n == 1 else 'are'} of the profile's "
+                   "held-out examples, which evolution already scored")
     for r in reports:
         if r.rejected:
             click.echo(f"  skipped {r.path}: {r.rejected}")

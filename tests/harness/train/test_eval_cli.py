@@ -68,3 +68,27 @@ def test_eval_without_champion_names_insitu_evolve(tmp_path: Path) -> None:
                                    str(tmp_path / "t.txt")])
     assert res.exit_code != 0
     assert "no champion" in str(res.exception) and "insitu evolve" in str(res.exception)
+
+
+def test_eval_says_which_test_files_the_profile_already_holds(tmp_path: Path) -> None:
+    """A test file that was added to the profile is counted and named as not unseen."""
+    from harness.data.ingest import add_paths
+    from harness.profile import Profile
+
+    add_champion()
+    known, fresh = tmp_path / "known.txt", tmp_path / "fresh.txt"
+    known.write_text(TEXT * 20)
+    fresh.write_text("a plague on both your houses, they have made worms' meat of me. " * 20)
+    with Profile.open("p") as prof:
+        (report,) = add_paths(prof, [known], "shakespeare")
+        split = "heldout" if report.heldout else "train"
+    runner = CliRunner()
+    res = runner.invoke(cli, ["eval", "-p", "p", "--task", "shakespeare", str(known),
+                              str(fresh), "--json"])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.output)["already_in_profile"] == {"train": 0, "heldout": 0, split: 1}
+    res = runner.invoke(cli, ["eval", "-p", "p", "--task", "shakespeare", str(known)])
+    assert "on 1 example of task" in res.output and "unseen" not in res.output
+    assert "note: 1 of them is" in res.output
+    res = runner.invoke(cli, ["eval", "-p", "p", "--task", "shakespeare", str(fresh)])
+    assert "on 1 unseen example of task" in res.output and "note:" not in res.output
