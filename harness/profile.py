@@ -52,6 +52,11 @@ class Profile:
         """Return the file of a checkpoint path stored in this profile's records, or None."""
         return stored_checkpoint(self.path, rel)
 
+    def checkpoint_path(self, rel: str) -> Path:
+        """Return the file of a stored checkpoint path, or where it belongs when it is missing
+        (so loading it names that place in its error)."""
+        return self.checkpoint_file(rel) or self.path / rel
+
     @property
     def attachments_dir(self) -> Path:
         """Return the folder of content-addressed attachments."""

@@ -120,7 +120,7 @@ class LabelChat:
             self.set_graph(learned, base)
             return
         if row is not None:
-            path = profile.checkpoint_file(row["checkpoint"]) or profile.path / row["checkpoint"]
+            path = profile.checkpoint_path(row["checkpoint"])
             self.set_graph(checkpoint.load(path, device="cpu"), base)
             return
         path = profile.path / "checkpoints" / "chat" / f"seed-{task.name}.safetensors"

@@ -104,7 +104,7 @@ def load_chat_model(
     dev = device or "cpu"
     row = champion_row(profile)
     if row is not None:
-        path = profile.checkpoint_file(row["checkpoint"]) or profile.path / row["checkpoint"]
+        path = profile.checkpoint_path(row["checkpoint"])
         graph = prepare(checkpoint.load(path, device="cpu"), rank, seed, text_task(profile)).to(dev)
         return ChatModel(graph, label_for(graph, row["id"]), f"champion-{row['id']}", row["id"])
     path = profile.path / SEED_FILE

@@ -178,8 +178,7 @@ class ChatSession:
         from harness.chat import switch
         from harness.graph.checkpoint import load
 
-        path = (self.profile.checkpoint_file(row["checkpoint"])
-                or self.profile.path / row["checkpoint"])
+        path = self.profile.checkpoint_path(row["checkpoint"])
         if self.labeler is not None:  # a label task: evolution's held-out accuracy decides
             self.switch_model(load(path, device="cpu"), individual_id=row["id"])
             return True

@@ -40,6 +40,7 @@ class Graph(AdaptersMixin, nn.Module):
         generator: torch.Generator | None = None,
     ) -> None:
         super().__init__()
+        self._preferred_task: str | None = None  # set by prefer_task
         self._device = torch.device("cpu")
         self.genome: Genome = validate(copy.deepcopy(genome))
         g = self.genome
@@ -129,9 +130,8 @@ class Graph(AdaptersMixin, nn.Module):
 
     def default_task(self) -> str:
         """Return the preferred task (`prefer_task`), else the first `lm` head's, else the first."""
-        preferred = getattr(self, "_preferred_task", None)
-        if preferred in self.genome["heads"]:
-            return str(preferred)
+        if self._preferred_task in self.genome["heads"]:
+            return str(self._preferred_task)
         for task, spec in self.genome["heads"].items():
             if spec["op"] in TOKEN_HEADS:
                 return str(task)

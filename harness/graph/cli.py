@@ -212,7 +212,7 @@ def export(profile: str, out: Path) -> None:
         if row is None:
             raise ConfigError(f"profile '{prof.name}' has no champion yet",
                               f"evolve one first: `insitu evolve -p {prof.name}`")  # fmt: skip
-        path = prof.checkpoint_file(row["checkpoint"]) or prof.path / row["checkpoint"]
+        path = prof.checkpoint_path(row["checkpoint"])
         metrics = prof.store.query("SELECT metrics FROM individuals WHERE id = ?", [row["id"]])
         g = load(path, device="cpu")
         extra = {"metrics": metrics[0]["metrics"] or "{}", "params": str(g.num_parameters()),

@@ -148,7 +148,7 @@ class ChampionModel:
         if row is None:
             raise ServeError(f"profile '{profile.name}' has no champion yet",
                              f"evolve one with `insitu evolve{profile_flag(profile.name)}`")
-        path = profile.checkpoint_file(row["checkpoint"]) or profile.path / row["checkpoint"]
+        path = profile.checkpoint_path(row["checkpoint"])
         if not learn:
             from harness.chat.model import text_task
 

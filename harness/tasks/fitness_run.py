@@ -137,7 +137,7 @@ def _champion_graph(profile: Profile) -> tuple[str | None, Any]:
     row = champion_row(profile)
     if row is None:
         return None, None
-    path = profile.checkpoint_file(row["checkpoint"]) or profile.path / row["checkpoint"]
+    path = profile.checkpoint_path(row["checkpoint"])
     try:
         return str(row["id"]), checkpoint.load(
             path, device="cpu")
