@@ -268,12 +268,7 @@ class ChampionModel:
 
 
 def champion_row(profile: Profile) -> dict[str, Any] | None:
-    """Return the newest champion individual that has a checkpoint file, or None."""
-    rows = profile.store.query(
-        "SELECT id, checkpoint FROM individuals WHERE status = 'champion' "
-        "AND checkpoint IS NOT NULL ORDER BY id DESC"
-    )
-    for row in rows:
-        if profile.checkpoint_file(row["checkpoint"]) is not None:
-            return row
-    return None
+    """Return the newest champion individual that has a checkpoint file, or None (the chat's)."""
+    from harness.chat.model import champion_row as chat_champion
+
+    return chat_champion(profile)
