@@ -75,6 +75,7 @@ class TaskConfig:
     augment: int = _check(_non_negative, default=0)  # label tasks: random shift (px or bands)
     pool: str = _check(_one_of(*POOLS), default="mean")  # label tasks: how the head pools time
     mixup: float = _check(_non_negative, default=0.0)  # label tasks: Beta(a, a) input mixing
+    memory: int = _check(_at_most(6), default=0)  # text tasks: count-memory order (0: none)
     game: str = ""
     fitness: str = ""  # fitness: "module:function" or a name under `insitu.fitness`
     time_limit: float = _check(_non_negative, default=0.0)  # fitness: s per graph (0: 60 s)
@@ -254,6 +255,9 @@ def parse_config(data: dict[str, Any], source: str) -> ProfileConfig:
         if t.kind == "label" and len(t.classes) == 1:
             raise ConfigError(f"{source}: 'tasks[{i}].classes' has one class",
                               "list two or more classes, or none to learn them from the data")
+        if t.memory and t.kind != "text":
+            raise ConfigError(f"{source}: 'tasks[{i}].memory' is for text tasks",
+                              "remove it: a count memory predicts the next byte of text")
         if t.kind == "game" and not t.game:
             raise ConfigError(f"{source}: 'tasks[{i}].game' is missing",
                               "name the game, e.g. game = \"tictactoe\"")

@@ -54,6 +54,9 @@ def run_insitu_text(split: TextSplit, cfg: ShakespeareConfig, progress: Progress
             metrics = task.evaluate(found.graph, "heldout", budget=None,
                                     metrics=("bpb", "progressive_bpb"))  # fmt: skip
     graph, champ, summary = found.graph, found.champion, found.summary
+    memory = getattr(graph.heads[TASK], "memory", None) if TASK in graph.heads else None
+    entries = 0 if memory is None else memory.entries
+    counts = f"; order-{memory.order} count memory of {entries:,} n-grams" if memory else ""
     return Contender(
         name="insitu",
         kind="evolved",
@@ -66,7 +69,7 @@ def run_insitu_text(split: TextSplit, cfg: ShakespeareConfig, progress: Progress
         },  # fmt: skip
         notes=(
             f"{graph.family} champion, {len(graph.genome['nodes'])} nodes, width "
-            f"{graph.width}; {summary['evaluations']} evaluations"
+            f"{graph.width}; {summary['evaluations']} evaluations{counts}"
         ),  # fmt: skip
         details={
             "workers": workers,
@@ -77,5 +80,6 @@ def run_insitu_text(split: TextSplit, cfg: ShakespeareConfig, progress: Progress
             "evaluations": summary["evaluations"],
             "stopped": summary["stopped"],
             "genome": graph.genome,
+            "memory_entries": entries,
         },  # fmt: skip
     )

@@ -4,7 +4,9 @@
 `generalise`, and names its metrics by task (`bpb`, `recall`, `accuracy`, `xent`). Evolution
 needs both sides (the recall phase optimises training bits and is gated on recall; the champion
 is chosen on held-out data), so this function measures the other split on a small budget too
-and renames every metric after its split: `train_bpb` / `heldout_bpb`, `train_accuracy` /
+(the held-out split on the jobs' own budget, so every member's held-out quality, which ranks
+them, is measured on the same bytes whichever phase measured it) and renames every metric after
+its split: `train_bpb` / `heldout_bpb`, `train_accuracy` /
 `accuracy`, `train_xent` / `heldout_xent`; `recall`, `exact` and `train_loss` keep their names.
 """
 
@@ -19,7 +21,7 @@ from .pool import EvalSpec
 
 #: The job phase that trains and measures each evolution phase.
 JOB_PHASE = {"recall": "compress", "generalise": "generalise"}
-#: Scored bytes (text) or examples (labels) of the other split's measurement.
+#: Scored bytes (text) or examples (labels) of the training split's measurement in `generalise`.
 OTHER_BUDGET = 2048
 #: Metric names by split: train, held-out.
 RENAMES = {
@@ -56,7 +58,7 @@ def measure(checkpoint: str, profile_path: str, tasks: list[str], split: str,
 
 def run_spec(spec: EvalSpec) -> JobOutcome:
     """Train and measure one individual (harness.train.job), then measure the other split."""
-    from harness.train.job import Job, run_job
+    from harness.train.job import EVAL_BUDGET, Job, run_job
 
     kwargs: dict[str, Any] = spec.job_kwargs()
     phase = JOB_PHASE.get(kwargs.pop("phase"), "generalise")
@@ -66,8 +68,9 @@ def run_spec(spec: EvalSpec) -> JobOutcome:
     own = "train" if phase == "compress" else "heldout"
     metrics = rename(result.metrics, own)
     other = "heldout" if own == "train" else "train"
+    budget = (kwargs.get("eval_budget") or EVAL_BUDGET) if other == "heldout" else OTHER_BUDGET
     try:
-        extra = measure(result.checkpoint, spec.profile_path, spec.tasks, other, OTHER_BUDGET)
+        extra = measure(result.checkpoint, spec.profile_path, spec.tasks, other, budget)
     except InsituError:
         extra = {}  # e.g. no held-out split yet: the run goes on with what was measured
     for key, value in rename(extra, other).items():

@@ -90,7 +90,7 @@ def plan_tasks(config: ProfileConfig, store: Store, tasks: Sequence[str] | None,
             )
         units += _units(store, t, config.model, profile)
         if t.kind == "text":
-            heads[t.name] = {"op": "lm", "args": {}}
+            heads[t.name] = {"op": "lm", "args": {"memory": t.memory} if t.memory else {}}
         else:
             labels = list(t.classes) or _label_names(store, t.name)
             if len(labels) < 2:

@@ -21,6 +21,7 @@ from harness.errors import DataError, GenomeError
 from harness.genome import INPUT, Genome, live_nodes, topo_order, validate
 from harness.graph.adapters import AdaptersMixin
 from harness.graph.block import Block, make_plugin, one_position, resolve_device
+from harness.graph.heads.lm import LMHead
 from harness.graph.splice import Media, gather_tokens, has_media, splice
 from harness.graph.stems.base import Stem
 from harness.graph.unit import State
@@ -91,6 +92,11 @@ class Graph(AdaptersMixin, nn.Module):
             for t, h in self.heads.items()
         }
         self._default_task = self.default_task()
+        # lm heads with a count memory: their outputs are mixed with it (heads/lm.py)
+        self._mixers: dict[str, LMHead] = {
+            t: h for t, h in self.heads.items() if isinstance(h, LMHead) and h.memory is not None
+        }
+        self._history: int = max([h.order for h in self._mixers.values()], default=0)
 
     def block(self, node_id: int) -> Block:
         """Return the block of a body node."""
@@ -237,8 +243,13 @@ class Graph(AdaptersMixin, nn.Module):
         control: torch.Tensor | None = None,
         tasks: list[str] | None = None,
         mask: torch.Tensor | None = None,
+        targets: torch.Tensor | None = None,
     ) -> dict[str, torch.Tensor]:
-        """Run the body once and every requested head: lm -> [B, T, V], pooled heads -> [B, ...]."""
+        """Run the body once and every requested head: lm -> [B, T, V], pooled heads -> [B, ...].
+
+        An lm head with a count memory returns log-probabilities; `targets` [B, T] (the next
+        tokens, when training on text the memory counted) make it leave their counts out.
+        """
         # mask [B, T] marks real (non-padding) tokens for the pooled heads
         x, index, real = self.embed(tokens, images, audio, mask)
         values = self.body(x, control)
@@ -249,6 +260,8 @@ class Graph(AdaptersMixin, nn.Module):
             h = values[self.head_inputs[task]]
             if self.genome["heads"][task]["op"] in TOKEN_HEADS:
                 out[task] = self.heads[task](gather_tokens(h, index))
+                if task in self._mixers and tokens is not None:
+                    out[task] = self._mixers[task].mix(out[task], tokens, targets)
             else:
                 out[task] = self.heads[task](h) if real is None else self.heads[task](h, real)
         return out
@@ -272,6 +285,8 @@ class Graph(AdaptersMixin, nn.Module):
         dev = self.device
         state: GraphState = {i: b.unit.init_state(batch, dev) for i, b, _ in self._plan}
         state["control"] = self.control_bias(control)  # [B, D] | None
+        if self._history:  # the last tokens, for the count memories of lm heads
+            state["history"] = torch.zeros(batch, 0, dtype=torch.long)
         return state
 
     def step_vector(self, state: GraphState, x: torch.Tensor) -> torch.Tensor:
@@ -295,12 +310,23 @@ class Graph(AdaptersMixin, nn.Module):
         if self._embed_step is None:
             raise DataError("this graph has no text stem", "add a 'text' stem to the genome")
         self.step_vector(state, self._embed_step(token))  # [B, D]
+        if self._history:
+            seen = torch.cat([state["history"], token.detach().cpu().view(-1, 1)], dim=1)
+            state["history"] = seen[:, -self._history :]  # [B, <=H]
         return self.read_head(state, task)
 
     def read_head(self, state: GraphState, task: str | None = None) -> torch.Tensor:
         """Apply a token head to the latest step's node output -> [B, V]."""
-        head_step, node = self._head_steps[task or self._default_task]
-        return head_step(state["values"][node])  # [B, D] -> [B, V]
+        task = task or self._default_task
+        head_step, node = self._head_steps[task]
+        out = head_step(state["values"][node])  # [B, D] -> [B, V] (+1 with a memory)
+        head = self._mixers.get(task)
+        if head is None or head.memory is None:
+            return out
+        seen = state.get("history")
+        if seen is None or seen.shape[1] == 0:  # no token yet: the neural part alone
+            return torch.log_softmax(out[:, :-1], dim=-1)
+        return head.combine(out, head.memory.probs(seen)[:, -1])  # [B, V]
 
     def prefill(
         self,

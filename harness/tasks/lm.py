@@ -152,6 +152,7 @@ def progressive_bits(
        in order: its windows read only its own bytes).
     3. Score the batch with the current weights (the forward pass of this step), then take one
        gradient step on its training weights: nothing is learned before it has been predicted.
+    4. A count memory (an lm head's, heads/lm.py) then counts the scored tokens too.
     """
     runs = [r for r in runs if r]
     if not runs:
@@ -179,4 +180,20 @@ def progressive_bits(
         if clip > 0:
             torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
         opt.step()
+        remember(model, task, tokens, score)
     return bits, count
+
+
+def remember(graph: Graph, task: str, tokens: torch.Tensor, score: torch.Tensor) -> None:
+    """Count the scored targets of tokens [B, L] (score [B, L-1]) in the task head's memory."""
+    memory = getattr(graph.heads[task], "memory", None) if task in graph.heads else None
+    if memory is None:
+        return
+    spans: dict[tuple[int, int], list[int]] = {}  # rows with the same scored span count at once
+    for i, marks in enumerate(score.cpu()):
+        scored = marks.nonzero()
+        if scored.numel():
+            spans.setdefault((int(scored.min()) + 1, int(scored.max()) + 2), []).append(i)
+    rows = tokens.cpu()
+    for (lo, hi), picks in spans.items():
+        memory.add(rows[picks, :hi], first=lo)

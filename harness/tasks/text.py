@@ -23,6 +23,7 @@ sample of `recall_sample`) whose answer greedy decoding through the step path re
 from __future__ import annotations
 
 import random
+import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -104,10 +105,38 @@ class TextTask(Task):
         self.streams = STREAMS
         self.progressive_lr: float | None = None  # None: lm.PROGRESSIVE_LR x the genome's lr
         self.splits = {s: build_split(data.split(s), prompt_weight) for s in SPLITS}
+        self._checksum: int | None = None  # of the training split, once a memory needs it
 
     def head(self) -> dict[str, Any]:
-        """Return the lm head spec."""
-        return {"op": "lm", "args": {}}
+        """Return the lm head spec (with the task's count memory, if it has one)."""
+        memory = int(getattr(self.config, "memory", 0))
+        return {"op": "lm", "args": {"memory": memory} if memory else {}}
+
+    def sync_memory(self, graph: Graph) -> None:
+        """Make the graph's count memory (if its head has one) count this task's training split.
+
+        The memory is recounted only when the split changed since it was counted (the split's
+        checksum is kept with the counts); the held-out split is never counted.
+        """
+        head = graph.heads[self.name] if self.name in graph.heads else None
+        memory = getattr(head, "memory", None)
+        if memory is None:
+            return
+        if self._checksum is None:
+            split = self.splits["train"]
+            crc = zlib.crc32(split.stream.to(torch.int16).numpy().tobytes())
+            for pair in split.pairs:
+                crc = zlib.crc32(pair.tokens.to(torch.int16).numpy().tobytes(), crc)
+            self._checksum = crc
+        if memory.source == self._checksum:
+            return
+        memory.clear()
+        split = self.splits["train"]
+        if split.stream.numel() >= 2:
+            memory.add(split.stream)
+        for pair in split.pairs:
+            memory.add(pair.tokens)
+        memory.source = self._checksum
 
     def size(self, split: str = "train") -> int:
         """Return the corpus bytes plus the pair tokens of a split."""
@@ -152,8 +181,13 @@ class TextTask(Task):
             yield Batch(self.name, tokens[:, :-1], tokens[:, 1:], train)
 
     def loss(self, graph: Graph, batch: Batch) -> torch.Tensor:
-        """Return the weighted mean next-token cross-entropy (nats)."""
-        logits = graph.forward_tasks(batch.tokens, tasks=[self.name])[self.name]  # [B, T, V]
+        """Return the weighted mean next-token cross-entropy (nats).
+
+        A count memory leaves each target's own count out: the batch is text it counted.
+        """
+        self.sync_memory(graph)
+        logits = graph.forward_tasks(batch.tokens, tasks=[self.name],
+                                     targets=batch.targets)[self.name]  # [B, T, V]
         nll = F.cross_entropy(logits.flatten(0, 1), batch.targets.flatten(), reduction="none")
         w = batch.weights.flatten()  # [B*T]
         return (nll * w).sum() / w.sum().clamp_min(1e-8)
@@ -169,6 +203,7 @@ class TextTask(Task):
         """Return the asked METRICS (default bpb of the split, recall of training pairs)."""
         wanted = tuple(metrics or DEFAULT_METRICS)
         data = self.splits[check_split(split)]
+        self.sync_memory(graph)
         context = int(graph.genome["context"])
         out: dict[str, float] = {}
         if "bpb" in wanted:

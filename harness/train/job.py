@@ -41,6 +41,10 @@ PHASES = ("compress", "generalise")
 LATENCY_TOKENS = 32
 
 
+#: Scored bytes (text) or examples (labels) a job measures its split on.
+EVAL_BUDGET = 16384
+
+
 @dataclass
 class Job:
     """One individual to train and measure; plain data only."""
@@ -55,7 +59,7 @@ class Job:
     out_checkpoint: str
     phase: str = "generalise"
     #: most scored bytes (text) or examples (label) per evaluation; None: the whole split
-    eval_budget: int | None = 16384
+    eval_budget: int | None = EVAL_BUDGET
     #: extra metrics to compute, e.g. ["bpb", "recall", "progressive_bpb"]; None: the defaults
     metrics: list[str] | None = None
     batch_size: int | None = None
