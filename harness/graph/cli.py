@@ -122,11 +122,18 @@ def describe(g: Graph) -> dict[str, Any]:
         "stems": {m: {**s, "parameters": _params(g.stems[m])} for m, s in genome["stems"].items()},
         "nodes": nodes,
         "output": genome["output"],
-        "heads": {t: {**h, "parameters": _params(g.heads[t])} for t, h in genome["heads"].items()},
+        "heads": {t: {**h, "parameters": _params(g.heads[t]), "memory_ngrams": _ngrams(g.heads[t])}
+                  for t, h in genome["heads"].items()},  # fmt: skip
         "train": genome["train"],
         "parents": genome.get("parents", []),
         "genome": genome,
     }
+
+
+def _ngrams(head: Any) -> int:
+    """Return how many n-grams a head's count memory holds (0 without one)."""
+    memory = getattr(head, "memory", None)
+    return 0 if memory is None else int(memory.entries)
 
 
 def render(info: dict[str, Any]) -> str:
@@ -166,7 +173,8 @@ def render(info: dict[str, Any]) -> str:
         reads = h.get("input", info["output"])
         lines.append(
             f"  {t:<8} {h['op']:<8} {_args_text(h['args'])}  reads {reads}  "
-            f"({h['parameters']:,} params)"
+            f"({h['parameters']:,} params"
+            + (f", {h['memory_ngrams']:,} n-grams counted)" if h.get("memory_ngrams") else ")")
         )
     lines += ["", "train  " + _args_text(info["train"])]
     if info["parents"]:

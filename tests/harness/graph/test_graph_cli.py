@@ -92,3 +92,15 @@ def test_show_profile_champion_and_individual_by_prefix():
     shared = len(os.path.commonprefix([first, champ]))  # ids made in one ms share 25 chars
     res = CliRunner().invoke(graph, ["show", "-p", "evo", first[: shared + 1]])
     assert res.exit_code == 0 and "family lstm" in res.output
+
+
+def test_show_a_checkpoint_with_a_count_memory(tmp_path):
+    """`graph show` names the head's memory order and how many n-grams it counted."""
+    g = build(seed("gru", 6_000, heads={"chat": {"op": "lm", "args": {"memory": 2}}}))
+    g.heads["chat"].memory.add(torch.tensor(list(b"abcabd")))
+    path = checkpoint.save(g, tmp_path / "m.safetensors")
+    res = CliRunner().invoke(graph, ["show", str(path)])
+    assert res.exit_code == 0, res.output
+    assert "memory=2" in res.output and "13 n-grams counted" in res.output
+    info = json.loads(CliRunner().invoke(graph, ["show", str(path), "--json"]).output)
+    assert info["heads"]["chat"]["memory_ngrams"] == 13
