@@ -233,6 +233,10 @@ class NgramMemory:
                                    for n in ("keys", "raw", "cont"))  # fmt: skip
                 if not keys.numel() == raw.numel() == cont.numel():
                     raise KeyError(k)
+                if bool((keys[1:] <= keys[:-1]).any()) or bool((raw < 0).any() | (cont < 0).any()):
+                    raise GenomeError(f"the checkpoint's count memory is corrupt (order {k}: "
+                                      "codes out of order or negative counts)",
+                                      "retrain the graph or export it again")  # fmt: skip
                 self.keys[k], self.raw[k], self.cont[k] = keys, raw, cont
         except KeyError as exc:
             raise GenomeError(f"the checkpoint's count memory is incomplete (order {exc})",

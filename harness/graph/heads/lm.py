@@ -1,10 +1,12 @@
 """`lm` head: next-token logits over the byte vocabulary, optionally mixed with a count memory.
 
 With `memory` = k > 0 the head also holds an order-k count memory (harness/graph/memory.py) of
-the text its task trained on, and one more output, the memory's share: the next-token
-distribution is softmax(logits)[:V] + softmax(logits)[V] * p_memory, as a pointer-sentinel
-mixture does. Graph.forward_tasks and Graph.read_head then return log-probabilities, which
-every caller can use as logits. The memory's counts are saved with the weights.
+the text its task trained on, and one more output, the trust w: the next-token distribution is
+log_softmax(logits[:V] + softplus(logits[V]) * log p_memory), a product of experts in which the
+graph learns what the counts miss (a sentinel mixture was tried first: the memory took all the
+mass and the graph stopped learning, docs/memory.md). Graph.forward_tasks and Graph.read_head
+then return log-probabilities, which every caller can use as logits. The memory's counts are
+saved with the weights.
 """
 
 from __future__ import annotations
@@ -70,7 +72,7 @@ class LMHead(Head):
         return self.combine(logits, self.memory.probs(tokens, targets))
 
     def combine(self, logits: torch.Tensor, mem: torch.Tensor) -> torch.Tensor:
-        """Return log_softmax(logits[:V] + w * log mem), w = softplus(logits[V]) [..., V]."""
+        """Return log_softmax(logits[:V] + w * log mem), w = softplus(logits[V] + offset)."""
         # w starts near 1 (softplus(0.5413) = 1): the graph first learns what the counts miss
         trust = F.softplus(logits[..., -1:] + TRUST_OFFSET)  # [..., 1]
         mem = mem.to(logits.device).clamp_min(1e-30).log()  # [..., V]
@@ -95,9 +97,9 @@ class LMHead(Head):
         if self.memory is not None and mine:
             self.memory.load_tensors(mine)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:  # [..., D] -> [..., V]
-        """Return logits for every position."""
-        return self.proj(self.norm(x))  # [..., V]
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # [..., D] -> [..., V (+1)]
+        """Return logits for every position (and the trust logit, with a memory)."""
+        return self.proj(self.norm(x))  # [..., V (+1)]
 
     def lower(self, p: Program, x: int) -> int:
         """Emit the head natively; return the logits slot."""
@@ -105,6 +107,6 @@ class LMHead(Head):
             raise NotLowerable("an lm head with a count memory")
         return p.linear(p.layernorm(x, self.gain, None, 1e-5), self.proj)  # [V]
 
-    def step(self, x: torch.Tensor) -> torch.Tensor:  # [B, D] -> [B, V]
-        """Return logits for one step."""
-        return self.proj(self.norm(x))  # [B, V]
+    def step(self, x: torch.Tensor) -> torch.Tensor:  # [B, D] -> [B, V (+1)]
+        """Return logits for one step (and the trust logit, with a memory)."""
+        return self.proj(self.norm(x))  # [B, V (+1)]

@@ -113,6 +113,10 @@ def test_tensors_round_trip_and_bad_orders_are_refused():
     assert torch.equal(copy.probs(probe), mem.probs(probe))
     with pytest.raises(GenomeError, match="incomplete"):
         copy.load_tensors({"keys.0": torch.zeros(1, dtype=torch.long)})
+    broken = mem.tensors()
+    broken["keys.1"] = broken["keys.1"].flip(0)
+    with pytest.raises(GenomeError, match="corrupt"):
+        copy.load_tensors(broken)
     for order in (0, 7):
         with pytest.raises(GenomeError, match="out of range"):
             NgramMemory(order, vocab=5)
