@@ -116,12 +116,13 @@ class TextTask(Task):
         """Make the graph's count memory (if its head has one) count this task's training split.
 
         The memory is recounted only when the split changed since it was counted (the split's
-        checksum is kept with the counts); the held-out split is never counted.
+        checksum is kept with the counts); the held-out split is never counted, and a task
+        without training data leaves the counts alone.
         """
         head = graph.heads[self.name] if self.name in graph.heads else None
         memory = getattr(head, "memory", None)
-        if memory is None:
-            return
+        if memory is None or self.splits["train"].empty:
+            return  # a task of test files only (`insitu eval`) keeps what the graph counted
         if self._checksum is None:
             split = self.splits["train"]
             crc = zlib.crc32(split.stream.to(torch.int16).numpy().tobytes())

@@ -101,6 +101,17 @@ def test_the_task_counts_its_training_split_only_and_recounts_when_it_changes():
     assert mem.entries == ref.entries and mem.source == before
 
 
+def test_a_task_of_test_files_only_keeps_the_counts():
+    """`insitu eval` builds a task with no training data: the graph's memory stays as it was."""
+    g = build(seed("gru", 6000, heads={"t": _task().head()}, context=32))
+    _task().sync_memory(g)
+    entries = g.heads["t"].memory.entries
+    held = [Example([Part.of_text("the cat sat on the log.")], task="t", source="corpus")]
+    tests_only = TextTask(TaskConfig(name="t", memory=3), TaskData(heldout=held))
+    tests_only.evaluate(g, "heldout", metrics=("bpb",))
+    assert g.heads["t"].memory.entries == entries > 0
+
+
 def test_training_leaves_out_each_target_and_progressive_counts_what_it_scored():
     """The training loss scores text as new to the memory; progressive scoring counts its units."""
     task = _task()
