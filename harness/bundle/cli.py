@@ -66,6 +66,10 @@ def export_cmd(profile: str, out: Path, population: bool, include_data: bool,
     else:
         click.echo("  data not included (conversations, examples, attachments): "
                    "add --include-data to share them")
+    for task, order in result.memory.items():
+        click.echo(f"  note: the champion's '{task}' head holds an order-{order} count memory of "
+                   "that task's training text: its n-grams can be read back from the bundle "
+                   "(docs/memory.md); share it only if you would share the text")
     click.echo("  keys: never included")
 
 

@@ -38,6 +38,8 @@ class ExportResult:
     path: Path
     manifest: dict[str, Any]
     data_counts: dict[str, int]
+    #: tasks whose champion lm head carries a count memory of its training text, and its order
+    memory: dict[str, int] = dataclasses.field(default_factory=dict)
 
     def __str__(self) -> str:
         return str(self.path)
@@ -256,7 +258,10 @@ def export_bundle(profile: Profile, target: str | Path, population: bool = False
     except OSError as exc:
         raise BundleError(f"cannot write {path}: {exc}", "pick a writable folder") from None
     say(1.0, "done")
-    return ExportResult(path, manifest, counts)
+    heads = json.loads(files["champion/genome.json"]).get("heads", {})
+    memory = {t: int(h["args"]["memory"]) for t, h in heads.items()
+              if h.get("op") == "lm" and h.get("args", {}).get("memory")}  # fmt: skip
+    return ExportResult(path, manifest, counts, memory)
 
 
 __all__ = ["ExportResult", "InsituError", "collect", "export_bundle", "find_champion"]

@@ -43,10 +43,12 @@ size_pressure = 0.05
 """
 
 
-def evolved_profile(tmp: Path, name: str = "friend", chars: int = 4000) -> Profile:
+def evolved_profile(tmp: Path, name: str = "friend", chars: int = 4000,
+                    memory: int = 0) -> Profile:  # fmt: skip
     """Create a profile on a slice of tinyshakespeare, evolve one real generation, return it."""
     tpl = tmp / f"{name}.toml"
-    tpl.write_text(TEMPLATE)
+    text = TEMPLATE.replace("heldout_fraction", f"memory = {memory}\nheldout_fraction")
+    tpl.write_text(text)
     prof = Profile.create(name, str(tpl))
     corpus = tmp / f"{name}.txt"
     text = (DATA / "tinyshakespeare" / "input.txt").read_text()[:chars]

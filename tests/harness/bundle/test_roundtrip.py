@@ -52,6 +52,29 @@ def test_round_trip_keeps_outputs_genome_tasks_metrics_and_gates(tmp_path):
     assert lineage[0]["profile"] == "friend" and lineage[1]["profile"] == "mine"
 
 
+def test_a_champion_with_a_count_memory_travels_with_its_counts_and_a_warning(tmp_path):
+    """The counts ride in the checkpoint: same outputs and gate metrics; export warns of them."""
+    from click.testing import CliRunner
+
+    from harness.bundle.cli import export_cmd
+
+    src = evolved_profile(tmp_path, "bard", memory=2)
+    out = export_bundle(src, tmp_path / "b.insitu")
+    assert out.memory == {"chat": 2}
+    dst = import_bundle(out.path, "mine")
+    assert torch.equal(_outputs(src), _outputs(dst))
+    graph = checkpoint.load(find_champion(dst)["path"], device="cpu")
+    assert graph.heads["chat"].memory.entries > 1000
+    gate = dst.path / "bundle" / "gates" / "chat.jsonl"
+    expected = json.loads((dst.path / "bundle" / "gates" / "chat.metrics.json").read_text())
+    again = gate_metrics(graph, dst.config.task("chat"), loads_examples(gate.read_bytes(), "gate"),
+                         dst.attachments_dir, dst.config.model)  # fmt: skip
+    assert again == pytest.approx(expected["metrics"])
+    res = CliRunner().invoke(export_cmd, ["-p", "bard", str(tmp_path / "c.insitu")])
+    assert res.exit_code == 0, res.output
+    assert "order-2 count memory" in res.output and "read back" in res.output
+
+
 def test_lineage_accumulates_from_friend_to_friend(bundle_copy, tmp_path):
     """Re-exporting an imported profile carries the earlier history forward."""
     first = import_bundle(bundle_copy, "second")
