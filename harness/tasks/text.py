@@ -109,7 +109,7 @@ class TextTask(Task):
 
     def head(self) -> dict[str, Any]:
         """Return the lm head spec (with the task's count memory, if it has one)."""
-        memory = int(getattr(self.config, "memory", 0))
+        memory = self.config.memory
         return {"op": "lm", "args": {"memory": memory} if memory else {}}
 
     def sync_memory(self, graph: Graph) -> None:
@@ -135,8 +135,11 @@ class TextTask(Task):
         split = self.splits["train"]
         if split.stream.numel() >= 2:
             memory.add(split.stream)
+        by_length: dict[int, list[torch.Tensor]] = {}  # pairs of one length count in one batch
         for pair in split.pairs:
-            memory.add(pair.tokens)
+            by_length.setdefault(int(pair.tokens.numel()), []).append(pair.tokens)
+        for rows in by_length.values():
+            memory.add(torch.stack(rows))  # [B, L]
         memory.source = self._checksum
 
     def size(self, split: str = "train") -> int:

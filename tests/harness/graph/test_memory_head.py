@@ -148,3 +148,21 @@ def test_a_trained_memory_graph_learns_what_the_counts_miss():
     memory_bits = float(-torch.log2(p[torch.arange(held.numel() - 1), held[1:]]).mean())
     trainer.run(Budget(steps=300))
     assert task.evaluate(g, "heldout", metrics=("bpb",))["bpb"] < memory_bits - 0.1
+
+
+def test_pairs_are_counted_each_as_its_own_sequence():
+    """A task's pairs, counted in batches of one length, give the counts of one add per pair."""
+    rng = random.Random(0)
+    pairs = [Example([Part.of_text(f"q{rng.randint(0, 99)}")],
+                     [Part.of_text("answer " * rng.randint(1, 5))], task="t", source="corpus")
+             for _ in range(120)]  # fmt: skip
+    task = TextTask(TaskConfig(name="t", memory=3), TaskData(train=pairs))
+    g = build(seed("gru", 6000, heads={"t": task.head()}, context=32))
+    task.sync_memory(g)
+    ref = NgramMemory(3, 264)
+    for pair in task.splits["train"].pairs:
+        ref.add(pair.tokens)
+    mem = g.heads["t"].memory
+    for k in range(4):
+        assert torch.equal(mem.keys[k], ref.keys[k]) and torch.equal(mem.raw[k], ref.raw[k])
+        assert torch.equal(mem.cont[k], ref.cont[k])
