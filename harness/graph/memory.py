@@ -59,12 +59,12 @@ class NgramMemory:
     def __init__(self, order: int, vocab: int) -> None:
         self.order = check_order(order)
         self.vocab = int(vocab)
-        empty = torch.zeros(0, dtype=torch.long)
-        self.keys = [empty.clone() for _ in range(self.order + 1)]
-        self.raw = [empty.clone() for _ in range(self.order + 1)]
-        self.cont = [empty.clone() for _ in range(self.order + 1)]
+        self.keys: list[torch.Tensor] = []
+        self.raw: list[torch.Tensor] = []
+        self.cont: list[torch.Tensor] = []
         self._disc: list[torch.Tensor] | None = None
         self.source = -1  # a checksum of the text counted (-1: unknown), kept with the counts
+        self.clear()
 
     # ------------------------------------------------------------------------------- counting
     @property
@@ -72,14 +72,13 @@ class NgramMemory:
         """Return how many distinct n-grams the memory holds, over all orders."""
         return sum(int(k.numel()) for k in self.keys)
 
-    @property
-    def empty(self) -> bool:
-        """Return True when nothing has been counted."""
-        return self.keys[0].numel() == 0
-
     def clear(self) -> None:
         """Forget every count."""
-        self.__init__(self.order, self.vocab)  # type: ignore[misc]
+        levels = range(self.order + 1)
+        self.keys, self.raw, self.cont = ([torch.zeros(0, dtype=torch.long) for _ in levels]
+                                          for _ in range(3))  # fmt: skip
+        self._disc = None
+        self.source = -1
 
     def add(self, tokens: torch.Tensor, first: int = 1) -> None:
         """Count the n-grams ending at positions first.. of each row of tokens [L] or [B, L]."""
@@ -145,6 +144,7 @@ class NgramMemory:
         tokens = tokens.detach().to("cpu", torch.long)
         n = b * t
         y = full = None
+        raws: dict[int, torch.Tensor] = {}  # leave-one-out: each level's raw count, looked up once
         if targets is not None:
             y = targets.detach().to("cpu", torch.long).reshape(-1)  # [N]
             full = torch.cat([tokens, targets.detach().to("cpu", torch.long)[:, -1:]], dim=1)
@@ -165,7 +165,7 @@ class NgramMemory:
             tok = keys[idx] & START  # [E]
             c = self._counts(k)[idx]  # [E]
             if y is not None and full is not None:
-                c = (c - self._own(k, y, full)[owner] * (tok == y[owner])).clamp(min=0)
+                c = (c - self._own(k, full, raws)[owner] * (tok == y[owner])).clamp(min=0)
             d = disc[c.clamp(max=3)]  # [E]
             c = c.float()
             total = torch.zeros(n).index_add_(0, owner, c)  # [N]
@@ -187,7 +187,7 @@ class NgramMemory:
             dsum = torch.full((n,), float(d0.sum()))  # [N]
             fix = None
             if y is not None and full is not None:  # the target's count, less its own
-                own = self._own(0, y, full) * (c0[y] > 0)  # [N]
+                own = self._own(0, full, raws) * (c0[y] > 0)  # [N]
                 left = c0[y] - own  # [N]
                 d_left = discs[0][left.clamp(max=3)]  # [N]
                 total -= own.float()
@@ -201,16 +201,22 @@ class NgramMemory:
         p += weight[:, None] / self.vocab
         return p.view(b, t, self.vocab)
 
-    def _own(self, k: int, y: torch.Tensor, full: torch.Tensor) -> torch.Tensor:
-        """Return what each target's own occurrence added to its count at order k [N] (0 or 1)."""
+    def _own(self, k: int, full: torch.Tensor, raws: dict[int, torch.Tensor]) -> torch.Tensor:
+        """Return what each target's own occurrence added to its count at order k [N] (0 or 1).
+
+        `full` [B, T+1] holds the tokens and the last target; `raws` caches each level's raw
+        counts of the n-grams ending at the targets (the top level serves two orders).
+        """
         level = k + 1 if k < self.order else k  # the n-gram whose count decides
-        codes = _codes(full, level, targets=True)[:, 1:].reshape(-1)  # [N]
-        keys = self.keys[level]
-        if keys.numel() == 0:
-            return torch.zeros_like(y)
-        pos = torch.searchsorted(keys, codes).clamp(max=keys.numel() - 1)  # [N]
-        hit = keys[pos] == codes
-        raw = torch.where(hit, self.raw[level][pos], torch.zeros_like(pos))
+        if level not in raws:
+            codes = _codes(full, level, targets=True)[:, 1:].reshape(-1)  # [N]
+            keys = self.keys[level]
+            if keys.numel() == 0:
+                raws[level] = torch.zeros_like(codes)
+            else:
+                pos = torch.searchsorted(keys, codes).clamp(max=keys.numel() - 1)  # [N]
+                raws[level] = torch.where(keys[pos] == codes, self.raw[level][pos], 0)
+        raw = raws[level]
         if k == self.order:  # the raw count held this occurrence
             return (raw > 0).long()
         return (raw == 1).long()  # its (k+2)-gram was unique: a left extension goes with it

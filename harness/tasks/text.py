@@ -121,10 +121,10 @@ class TextTask(Task):
         """
         head = graph.heads[self.name] if self.name in graph.heads else None
         memory = getattr(head, "memory", None)
-        if memory is None or self.splits["train"].empty:
+        split = self.splits["train"]
+        if memory is None or split.empty:
             return  # a task of test files only (`insitu eval`) keeps what the graph counted
         if self._checksum is None:
-            split = self.splits["train"]
             crc = zlib.crc32(split.stream.to(torch.int16).numpy().tobytes())
             for pair in split.pairs:
                 crc = zlib.crc32(pair.tokens.to(torch.int16).numpy().tobytes(), crc)
@@ -132,7 +132,6 @@ class TextTask(Task):
         if memory.source == self._checksum:
             return
         memory.clear()
-        split = self.splits["train"]
         if split.stream.numel() >= 2:
             memory.add(split.stream)
         by_length: dict[int, list[torch.Tensor]] = {}  # pairs of one length count in one batch
