@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -29,8 +30,10 @@ REHEARSE_SECONDS = 20.0
               help="Sampling temperature (0 = greedy); default from the profile.")
 @click.option("--max-tokens", type=int, default=None, help="Longest reply in bytes.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Sampling seed.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print one JSON object (reply, message ids, model) once the reply is done.")
 def ask(profile: str, prompt: str, attach: tuple[Path, ...], temperature: float | None,
-        max_tokens: int | None, seed: int) -> None:  # fmt: skip
+        max_tokens: int | None, seed: int, as_json: bool) -> None:  # fmt: skip
     """Send PROMPT ('-' reads stdin) and attached media to the model; stream the reply; print
     its id on stderr. A label profile (mnist, spoken-digits) answers an attachment's label."""
     from harness.chat.session import ChatSession
@@ -43,11 +46,22 @@ def ask(profile: str, prompt: str, attach: tuple[Path, ...], temperature: float 
         sampling = Sampling(s.temperature if temperature is None else temperature, s.top_k,
                             s.top_p, s.max_tokens if max_tokens is None else max_tokens)
         session.new_conversation()
-        session.send(text, parts)
-        if session.last_notice:
-            click.echo(f"note: {session.last_notice}", err=True)
+        sent = session.send(text, parts)
+        notice = session.last_notice
+        if notice and not as_json:
+            click.echo(f"note: {notice}", err=True)
+        pieces: list[str] = []
         for piece in session.reply(sampling=sampling):
-            click.echo(piece, nl=False)
+            if as_json:
+                pieces.append(piece)
+            else:
+                click.echo(piece, nl=False)
+        if as_json:
+            click.echo(json.dumps({
+                "reply": "".join(pieces), "message_id": session.last_reply_id,
+                "prompt_id": sent, "conversation_id": session.conversation_id,
+                "model": session.model_label, "note": notice or None}, ensure_ascii=False))
+            return
         click.echo("")
         click.echo(f"message id: {session.last_reply_id}", err=True)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -12,13 +13,14 @@ import click
 from harness.cliutil import counted, json_option, open_profile, profile_option, table
 from harness.data.importer import FileReport
 from harness.data.ingest import add_paths
-from harness.errors import DataError
+from harness.data.remove import origins, remove_examples
+from harness.errors import ConfigError, DataError
 from harness.store.examples import split_counts
 
 
 @click.group()
 def data() -> None:
-    """Add training data to a profile's tasks and inspect it."""
+    """Add training data to a profile's tasks, see where it came from, take it out again."""
 
 
 @data.command("add")
@@ -112,3 +114,75 @@ def data_stats(profile: str, as_json: bool) -> None:
     rows = [[t, str(counts.get(t, {}).get("train", 0)), str(counts.get(t, {}).get("heldout", 0))]
             for t in tasks]
     click.echo(table(rows, ["task", "train", "held out"]))
+
+
+@data.command("sources")
+@profile_option
+@click.option("--task", "task_name", help="Only this task's examples.")
+@json_option
+def data_sources(profile: str, task_name: str | None, as_json: bool) -> None:
+    """Show where each task's examples came from: the files and folders added, or the source
+    (chat, teacher, ...) of examples that came from no file."""
+    with open_profile(profile) as prof:
+        if task_name:
+            prof.config.task(task_name)  # an unknown task is an error that lists the tasks
+        rows = origins(prof.store, task_name)
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    if not rows:
+        click.echo(f"profile '{profile}' holds no examples; add some with `insitu data add`")
+        return
+    click.echo(table([[r["task"], r["origin"], str(r["train"]), str(r["heldout"]),
+                       time.strftime("%Y-%m-%d %H:%M", time.localtime(r["last"]))]
+                      for r in rows], ["task", "from", "train", "held out", "last added"]))
+
+
+@data.command("remove")
+@profile_option
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--source", help="Remove the examples of this source (chat, teacher, ...) instead "
+              "of, or as well as, files.")
+@click.option("--task", "task_name", help="Only from this task (default: every task).")
+@click.option("--dry-run", is_flag=True, help="Show what would be removed; remove nothing.")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask before removing.")
+@json_option
+def data_remove(profile: str, paths: tuple[Path, ...], source: str | None, task_name: str | None,
+                dry_run: bool, yes: bool, as_json: bool) -> None:  # fmt: skip
+    """Remove the examples added from PATHS (a folder covers everything added from inside it)
+    or with --source; attachments nothing else uses are deleted with them."""
+    with open_profile(profile) as prof:
+        if task_name:
+            prof.config.task(task_name)
+        found = remove_examples(prof, list(paths), task_name, source, dry_run=True)
+        if not dry_run and not yes:
+            if not sys.stdin.isatty():
+                raise ConfigError(f"removing {counted(found.total, 'example')} needs a yes",
+                                  "pass --yes, or --dry-run to see what would be removed")
+            _show_removal(found)
+            click.confirm(f"remove {counted(found.total, 'example')} from profile "
+                          f"'{profile}'?", abort=True)
+        result = found if dry_run else remove_examples(prof, list(paths), task_name, source)
+        counts = split_counts(prof.store)
+    if as_json:
+        click.echo(json.dumps(result.to_dict() | {"totals": counts}, indent=2))
+        return
+    _show_removal(result)
+    if dry_run:
+        click.echo(f"would remove {counted(result.total, 'example')} (dry run: nothing removed)")
+        return
+    files = (f", and {counted(result.attachments, 'attachment file')} nothing else used"
+             if result.attachments else "")
+    click.echo(f"removed {counted(result.removed, 'example')}{files}")
+    totals = "; ".join(f"{t}: {c.get('train', 0)} train, {c.get('heldout', 0)} held out"
+                       for t, c in counts.items())
+    click.echo(f"profile '{profile}' now holds {totals or 'no examples'}" +
+               ("; the next `insitu evolve` trains on what is left" if totals else ""))
+
+
+def _show_removal(removal: Any) -> None:
+    """Print the matched examples per task and origin."""
+    rows = [[task, origin, str(splits.get("train", 0)), str(splits.get("heldout", 0))]
+            for task, by_origin in removal.matched.items()
+            for origin, splits in by_origin.items()]
+    click.echo(table(rows, ["task", "from", "train", "held out"]))

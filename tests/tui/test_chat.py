@@ -243,6 +243,23 @@ async def test_generation_error_is_a_notification(profile_name: str) -> None:
         assert "failed" in app.chat.status.message
 
 
+async def test_failed_reply_offers_no_rating(profile_name: str) -> None:
+    """A failed reply says so, hides its 👍/👎 bar, and + on it explains instead of saving."""
+    app = make_app(fail=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await send(pilot, "break")
+        await until(pilot, lambda: not app.chat.generating)
+        reply = app.chat.conversation.last_reply()
+        assert reply is not None and reply.failed
+        assert "the reply failed" in str(reply._body())
+        assert not any(bar.display for bar in reply.query(".message-actions"))
+        await pilot.press("tab", "plus")
+        await pilot.pause()
+        assert any("nothing to rate" in n.message for n in app._notifications)
+        assert rows(app, "SELECT count(*) AS n FROM ratings")[0]["n"] == 0
+
+
 async def test_arrow_keys_move_between_replies(profile_name: str) -> None:
     """On a reply, Up/Down move to the neighbouring replies; Down past the last types again."""
     app = make_app(replies=["a", "b"])

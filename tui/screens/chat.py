@@ -237,7 +237,7 @@ class ChatScreen(Screen[None]):
         tail = buffer.take()
         if tail:
             reply.append(tail)
-        reply.finish(reply_id, stopped=stopped)
+        reply.finish(reply_id, stopped=stopped, failed=error is not None)
         self.generating = False
         self.refresh_bindings()
         if error is not None:
@@ -314,6 +314,10 @@ class ChatScreen(Screen[None]):
     def on_message_view_signal(self, event: MessageView.Signal) -> None:
         """Rate, tag or correct a reply."""
         view = event.view
+        if view.failed:
+            self.notify("this reply failed and was not saved, so there is nothing to rate: send "
+                        "your message again", severity="warning")
+            return
         if view.streaming or view.message_id is None:
             self.notify("wait until the reply is finished to rate it", severity="warning")
             return

@@ -47,6 +47,7 @@ class MessageView(Vertical):
         self.label = label or ("you" if role == "user" else "model")
         self.streaming = streaming
         self.stopped = False
+        self.failed = False
         self.rating: int | None = None
         self.pending: int | None = None
         self.tags: list[str] = []
@@ -80,6 +81,9 @@ class MessageView(Vertical):
         body = literal(self.text)
         if self.streaming:
             body.append(CURSOR, style="blink")
+        elif self.failed:
+            body.append(("  " if self.text else "") + "(the reply failed: send your message again)",
+                        style="dim italic")
         elif self.stopped:
             body.append("  (stopped)", style="dim italic")
         elif not self.text and self.is_reply:
@@ -115,11 +119,15 @@ class MessageView(Vertical):
         self.text += piece
         self._refresh_parts()
 
-    def finish(self, message_id: str | None, stopped: bool = False) -> None:
-        """End streaming: the reply now has its id and can be rated."""
+    def finish(self, message_id: str | None, stopped: bool = False, failed: bool = False) -> None:
+        """End streaming: the reply now has its id and can be rated (a failed one cannot)."""
         self.streaming = False
         self.stopped = stopped
+        self.failed = failed and message_id is None
         self.message_id = message_id
+        if self.failed:
+            for actions in self.query(".message-actions"):
+                actions.display = False
         self._refresh_parts()
 
     def set_pending(self, value: int | None) -> None:

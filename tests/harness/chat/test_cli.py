@@ -35,6 +35,26 @@ def test_ask_then_rate_with_tag_and_correction() -> None:
     assert again.stdout == "Hi!\n"  # the correction was rehearsed until reproduced
 
 
+def test_ask_json_names_the_stored_reply() -> None:
+    """ask --json prints one object whose reply and ids are the stored messages'."""
+    import json
+
+    Profile.create("c", "chat").close()
+    out = CliRunner().invoke(ask, ["-p", "c", "--temperature", "0", "--max-tokens", "8",
+                                   "--json", "hello"])
+    assert out.exit_code == 0, out.output
+    got = json.loads(out.stdout)
+    assert set(got) == {"reply", "message_id", "prompt_id", "conversation_id", "model", "note"}
+    with Profile.open("c") as prof:
+        rows = {r["id"]: r for r in prof.store.query(
+            "SELECT id, role, text, conversation_id FROM messages")}
+    assert rows[got["message_id"]]["text"] == got["reply"]
+    assert rows[got["message_id"]]["role"] == "assistant"
+    assert rows[got["prompt_id"]]["text"] == "hello"
+    assert rows[got["prompt_id"]]["conversation_id"] == got["conversation_id"]
+    assert got["model"] and "message id:" not in out.stderr
+
+
 def test_cli_errors_are_clear() -> None:
     """A missing profile, an empty prompt, a text file attached or an unknown message exit 1
     with a hint."""
