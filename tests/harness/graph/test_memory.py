@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from harness.errors import GenomeError
+from harness.graph import memory as memory_module
 from harness.graph.memory import START, NgramMemory
 
 SHAKESPEARE = Path(__file__).resolve().parents[4] / "shared" / "data" / "tinyshakespeare"
@@ -57,7 +58,15 @@ def _text(n=400, seed=0):
     return torch.tensor([rng.choice([0, 1, 2, 3, 1, 1]) for _ in range(n)])
 
 
-def test_probabilities_match_a_reference_kneser_ney():
+@pytest.fixture(params=["dense", "sparse"])
+def query_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run a test with small levels queried from dense rows (the default), then sparsely."""
+    if request.param == "sparse":
+        monkeypatch.setattr(memory_module, "DENSE_NUMBERS", 0)
+    return str(request.param)
+
+
+def test_probabilities_match_a_reference_kneser_ney(query_path: str):
     """The memory's distributions equal a dictionary Kneser-Ney model's and sum to one."""
     seqs = [_text(300, 0), _text(120, 1)]
     mem = NgramMemory(3, vocab=5)
@@ -72,7 +81,7 @@ def test_probabilities_match_a_reference_kneser_ney():
         assert got[t].tolist() == pytest.approx(want, abs=1e-6)
 
 
-def test_leave_one_out_equals_a_memory_without_that_occurrence():
+def test_leave_one_out_equals_a_memory_without_that_occurrence(query_path: str):
     """Leave-one-out scores each target as a memory that never counted it would."""
     seqs = [_text(200, 3), _text(90, 4)]
     mem = NgramMemory(2, vocab=5)
@@ -88,6 +97,30 @@ def test_leave_one_out_equals_a_memory_without_that_occurrence():
     rows = torch.arange(seq.numel() - 1)
     held, seen = got[rows, seq[1:]].log().mean(), plain[rows, seq[1:]].log().mean()
     assert held < seen  # text the memory counted is likelier than text it left out
+
+
+def test_dense_rows_follow_new_counts_and_match_sparse_entries(monkeypatch):
+    """Counting more after a query rebuilds the dense rows; dense and sparse queries agree."""
+    seq = _text(600, 6)
+    mem = NgramMemory(4, vocab=7)
+    mem.add(seq[:300])
+    mem.probs(seq[None, :50])
+    mem.add(seq[300:])
+    fresh = NgramMemory(4, vocab=7)
+    fresh.add(seq[:300])
+    fresh.add(seq[300:])
+    probe, after = seq[None, 100:400], seq[None, 101:401]
+    assert torch.allclose(mem.probs(probe), fresh.probs(probe), atol=1e-6)
+    dense = (mem.probs(probe), mem.probs(probe, targets=after))
+    assert any(v is not None for v in mem._dense.values())
+    monkeypatch.setattr(memory_module, "DENSE_NUMBERS", 0)
+    mem.clear()
+    mem.add(seq[:300])
+    mem.add(seq[300:])
+    sparse = (mem.probs(probe), mem.probs(probe, targets=after))
+    assert all(v is None for v in mem._dense.values())
+    for d, s_ in zip(dense, sparse, strict=True):
+        assert torch.allclose(d, s_, atol=1e-6)
 
 
 def test_counting_in_pieces_equals_counting_at_once():
