@@ -36,6 +36,10 @@ def _fraction(v: Any) -> str | None:
     return None if 0 <= v < 1 else "must be at least 0 and below 1"
 
 
+def _unit(v: Any) -> str | None:
+    return None if isinstance(v, int | float) and 0 <= v <= 1 else "must be from 0 to 1"
+
+
 def _one_of(*choices: str) -> Any:
     def check(v: Any) -> str | None:
         return None if v in choices else f"must be one of {', '.join(choices)}"
@@ -99,6 +103,8 @@ class ModelConfig:
     image_width: int = _check(_positive, default=16)  # the image stem's first conv channels
     sample_rate: int = _check(_positive, default=8000)
     n_mels: int = _check(_positive, default=32)
+    #: share of each band's mean over the clip taken off its log-mel frames (1: all of it)
+    mel_mean: float = _check(_unit, default=1.0)
     audio_convs: int = _check(_at_most(4), default=0)  # 1-D convs over log-mel frames (0: none)
     audio_channels: int = _check(_positive, default=64)  # channels of those convs
     audio_stride: int = _check(_positive, default=4)  # frames stacked into one audio vector

@@ -43,6 +43,9 @@ class ModalitySpec:
     hop_ms: float = 10.0
     #: "mean": subtract each clip's mean log-mel per band (helps across speakers); "none": raw.
     mel_norm: str = "mean"
+    #: With "mean": the share of the clip's mean taken off (below 1 keeps some of each band's
+    #: level over the clip, which tells words apart; all of it removes more of the voice).
+    mel_mean: float = 1.0
     #: Longer clips are cut to this many seconds before framing.
     max_seconds: float = 30.0
 
@@ -62,6 +65,8 @@ class ModalitySpec:
             problems.append(f"hop_ms must be above 0 and at most win_ms (got {self.hop_ms})")
         if self.mel_norm not in MEL_NORMS:
             problems.append(f"mel_norm must be one of {MEL_NORMS} (got {self.mel_norm!r})")
+        if not 0 <= self.mel_mean <= 1:
+            problems.append(f"mel_mean must be from 0 to 1 (got {self.mel_mean})")
         if self.max_seconds <= 0:
             problems.append(f"max_seconds must be above 0 (got {self.max_seconds})")
         if problems:
@@ -72,7 +77,7 @@ class ModalitySpec:
     def from_model_config(cls, cfg: ModelConfig, **overrides: Any) -> ModalitySpec:
         """Return the spec of a profile's [model] settings (keyword arguments override them)."""
         spec = cls(image_size=cfg.image_size, image_channels=cfg.image_channels,
-                   sample_rate=cfg.sample_rate, n_mels=cfg.n_mels)
+                   sample_rate=cfg.sample_rate, n_mels=cfg.n_mels, mel_mean=cfg.mel_mean)
         return replace(spec, **overrides) if overrides else spec
 
     @property

@@ -107,7 +107,7 @@ def log_mel_and_silence(audio: np.ndarray, spec: ModalitySpec) -> tuple[torch.Te
     frames = torch.log(mel + LOG_FLOOR).transpose(0, 1).contiguous()  # [F, M]
     silence = torch.full((spec.n_mels,), math.log(LOG_FLOOR))  # [M]
     if spec.mel_norm == "mean":
-        mean = frames.mean(dim=0)  # [M]
+        mean = frames.mean(dim=0) * spec.mel_mean  # [M] (the share of the mean taken off)
         frames, silence = frames - mean, silence - mean  # [F, M], [M]
     return frames, silence
 

@@ -99,7 +99,9 @@ def load_task(profile: Profile, name: str | None = None) -> Task:
             raise no_examples(config.name, profile.name)
         return build_task(config, data, spec)
 
-    return cached(profile, config.name, config.kind, build)  # type: ignore[no-any-return]
+    # the task's settings and the features are part of the key: a changed config builds anew
+    key = f"{config.kind}:{config!r}:{spec!r}"
+    return cached(profile, config.name, key, build)  # type: ignore[no-any-return]
 
 
 def load_tasks(profile: Profile, names: Sequence[str]) -> list[Task]:

@@ -125,6 +125,27 @@ def test_log_mel_shape_and_finite(fsdd: Path) -> None:
     assert np.allclose(batch[0, :f_short].numpy(), frames.numpy(), atol=1e-5)
 
 
+def test_mel_mean_takes_off_that_share_of_each_band_mean(fsdd: Path) -> None:
+    """mel_mean = 1 centres every band over the clip, 0 keeps the raw log-mels, 0.7 keeps 30%
+    of each band's mean; the profile's [model] mel_mean reaches the spec; bad values are refused."""
+    from harness.config import ModelConfig
+    from harness.errors import ConfigError
+
+    clip = AUD.load(fsdd / "7_theo_3.wav")
+    assert clip.audio is not None
+    raw = log_mel(clip.audio, ModalitySpec(mel_norm="none"))  # [F, M]
+    full = log_mel(clip.audio, ModalitySpec())
+    part = log_mel(clip.audio, ModalitySpec(mel_mean=0.7))
+    assert np.allclose(full.mean(0).numpy(), 0.0, atol=1e-4)
+    assert np.allclose(log_mel(clip.audio, ModalitySpec(mel_mean=0.0)).numpy(), raw.numpy())
+    assert np.allclose(part.numpy(), (raw - 0.7 * raw.mean(0)).numpy(), atol=1e-4)
+    assert np.allclose(part.mean(0).numpy(), 0.3 * raw.mean(0).numpy(), atol=1e-4)
+    spec = ModalitySpec.from_model_config(ModelConfig(mel_mean=0.7))
+    assert spec.mel_mean == 0.7
+    with pytest.raises(ConfigError, match="mel_mean must be from 0 to 1"):
+        ModalitySpec(mel_mean=1.5)
+
+
 def test_log_mel_at_16k_from_8k_files(fsdd: Path) -> None:
     """A task at 16 kHz resamples 8 kHz clips before framing: twice the samples per 10 ms hop."""
     part = AUD.load(fsdd / "2_george_5.wav")

@@ -74,6 +74,24 @@ def test_image_labels_are_learned_through_the_image_stem(tmp_path: Path) -> None
     assert result.metrics["xent"] < before["xent"]
 
 
+def test_a_changed_config_builds_the_task_anew(tmp_path: Path) -> None:
+    """The per-process task cache keys on the task's settings and features: the same data under
+    a changed [model] (a new picture size) is encoded again, not served from the old build."""
+    from harness.store.records import set_setting
+
+    with shapes_profile(tmp_path, ("dot", "vertical"), n=10) as prof:
+        first = load_task(prof, "shapes")
+        assert load_task(prof, "shapes") is first
+        config = prof.config.to_dict()
+        config["model"]["image_size"] = 8
+        set_setting(prof.store, "config", config)
+    with Profile.open("p") as prof:
+        second = load_task(prof, "shapes")
+    assert second is not first
+    assert second.tensors["train"]["images"].shape[-1] == 8  # type: ignore[attr-defined]
+    assert first.tensors["train"]["images"].shape[-1] == 12  # type: ignore[attr-defined]
+
+
 def test_one_class_task_is_refused(tmp_path: Path) -> None:
     """A label task whose data has a single class raises a DataError saying to add others."""
     with shapes_profile(tmp_path, ("dot",), n=5) as prof, pytest.raises(DataError) as err:
