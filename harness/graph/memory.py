@@ -71,10 +71,10 @@ class _Dense:
 
     def rows(self, ctx: torch.Tensor) -> torch.Tensor:
         """Return the row of each context code [N] (C where the context was never seen)."""
-        last = self.contexts.numel()
+        last = self.contexts.numel()  # at least 1: only levels holding n-grams are made dense
         ctx = ctx.contiguous()
-        pos = torch.searchsorted(self.contexts, ctx).clamp(max=max(last - 1, 0))  # [N]
-        return torch.where(self.contexts[pos] == ctx, pos, last) if last else pos.fill_(0)
+        pos = torch.searchsorted(self.contexts, ctx).clamp(max=last - 1)  # [N]
+        return torch.where(self.contexts[pos] == ctx, pos, last)
 
 
 class NgramMemory:
