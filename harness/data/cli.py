@@ -55,9 +55,7 @@ def data_add(profile: str, paths: tuple[Path, ...], task_name: str | None, as_js
                 click.echo(f"  {r.path}: {problem}")
             if len(r.problems) > 20:
                 click.echo(f"  {r.path}: ... and {len(r.problems) - 20} more problems")
-        totals = "; ".join(f"{t}: {c.get('train', 0)} train, {c.get('heldout', 0)} held out"
-                           for t, c in counts.items())
-        click.echo(f"profile '{profile}' now holds {totals or 'no examples'}")
+        click.echo(f"profile '{profile}' now holds {_totals(counts) or 'no examples'}")
     if all(r.rejected for r in reports):
         raise DataError("nothing was added", "see the reasons above")
 
@@ -174,10 +172,15 @@ def data_remove(profile: str, paths: tuple[Path, ...], source: str | None, task_
     files = (f", and {counted(result.attachments, 'attachment file')} nothing else used"
              if result.attachments else "")
     click.echo(f"removed {counted(result.removed, 'example')}{files}")
-    totals = "; ".join(f"{t}: {c.get('train', 0)} train, {c.get('heldout', 0)} held out"
-                       for t, c in counts.items())
+    totals = _totals(counts)
     click.echo(f"profile '{profile}' now holds {totals or 'no examples'}" +
                ("; the next `insitu evolve` trains on what is left" if totals else ""))
+
+
+def _totals(counts: dict[str, dict[str, int]]) -> str:
+    """Return "task: N train, M held out; ..." for split counts (empty when there are none)."""
+    return "; ".join(f"{t}: {c.get('train', 0)} train, {c.get('heldout', 0)} held out"
+                     for t, c in counts.items())
 
 
 def _show_removal(removal: Any) -> None:
